@@ -1,0 +1,4 @@
+/** Entry point placeholder: being written in this session (see functions/README). */
+export async function handler(): Promise<never> {
+  throw new Error("api/apply: not wired yet");
+}
