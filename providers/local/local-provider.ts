@@ -1,0 +1,485 @@
+/**
+ * The local provider: every machine is a real OS process (providers/local/machine-agent.mjs) on this computer.
+ *
+ * It implements the same MUST/SHOULD contract as the EC2 provider (functions/domain/provider.ts), so `npm start`
+ * exercises the real workflow: idempotent creates, orphans, machines dying, slow drains, the Ready callback.
+ * Machines are spawned detached: like EC2 instances they outlive the control plane that made them, and a restarted
+ * control plane finds them again by listing `${home}/machines`.
+ */
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ClusterSpec } from '../../functions/domain/cluster.js';
+import { ProviderRejectedError, ProviderUnavailableError } from '../../functions/domain/errors.js';
+import type { MachineRole } from '../../functions/domain/machine.js';
+import { systemClock, type Clock } from '../../functions/domain/ports.js';
+import type {
+  ClusterRef,
+  CreateMachineRequest,
+  DrainResult,
+  InfrastructureStatus,
+  MachineProvider,
+  NodeStatus,
+  ProviderMachine,
+  ProviderMachineState,
+  ProviderScope,
+} from '../../functions/domain/provider.js';
+import { callAgent, type AgentView } from './agent-client.js';
+import { applyCallFaults, machineFaults, parseLocalFaults, type LocalFaults, type LocalOperation, type MachineFaultFlags } from './faults.js';
+import {
+  LocalLayout,
+  isAgentAlive,
+  listSubdirs,
+  readMachineFile,
+  waitForExit,
+  writeJsonAtomic,
+  type MachineFile,
+} from './machine-dir.js';
+
+/** Absolute path of the agent script, next to this file. */
+export const MACHINE_AGENT_PATH = fileURLToPath(new URL('./machine-agent.mjs', import.meta.url));
+
+/** The API endpoint the local provider reports; nothing listens there (no real Kubernetes locally). */
+export const LOCAL_CONTROL_PLANE_ENDPOINT = 'https://127.0.0.1:6443';
+
+/** How long a machine directory may stay without a pid before it counts as a failed launch. */
+const PENDING_GRACE_MS = 10_000;
+/** How long createMachine waits for a new agent to report its pid and port. */
+const AGENT_START_TIMEOUT_MS = 5_000;
+
+export interface LocalProviderOptions {
+  /** CAPSTAN_HOME: the local cloud lives under `${home}/machines` and `${home}/infra`. */
+  readonly home: string;
+  /** How long a machine takes to boot before it calls back. @default CAPSTAN_LOCAL_BOOT_MS or 2000 */
+  readonly bootMs?: number;
+  /** How long evicting one simulated pod takes. @default CAPSTAN_LOCAL_DRAIN_MS_PER_POD or 200 */
+  readonly drainMsPerPod?: number;
+  /** Injected faults. @default parsed from CAPSTAN_LOCAL_FAULTS (none when unset) */
+  readonly faults?: LocalFaults;
+  /** Source of `launchedAt`. @default the system clock */
+  readonly clock?: Clock;
+  /** Random source of the fault rates; pass `seededRandom(n)` for replayable runs. @default Math.random */
+  readonly random?: () => number;
+  /** SIGTERM grace before SIGKILL on delete. @default 2000 */
+  readonly terminateGraceMs?: number;
+  /** Timeout of one HTTP call to an agent. @default 2000 */
+  readonly agentTimeoutMs?: number;
+}
+
+/** Runtime faults of one running machine (POST /fault on its agent). */
+export interface MachineFaultPatch {
+  /** /healthz reports not Ready (a node gone NotReady after being Ready). */
+  readonly notReady?: boolean;
+  readonly pdbBlocksDrain?: boolean;
+  readonly dieDuringDrain?: boolean;
+}
+
+function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new ProviderRejectedError(`${name}: must be a non-negative number of milliseconds, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function stateOf(file: MachineFile, now: Date): ProviderMachineState {
+  if (file.pid === null || file.pid === undefined) {
+    return now.getTime() - Date.parse(file.launchedAt) < PENDING_GRACE_MS ? 'pending' : 'terminated';
+  }
+  return isAgentAlive(file.pid, file.name) ? 'running' : 'terminated';
+}
+
+function toProviderMachine(file: MachineFile, state: ProviderMachineState): ProviderMachine {
+  return {
+    name: file.name,
+    cluster: file.cluster,
+    clusterUid: file.clusterUid,
+    pool: file.pool,
+    role: file.role,
+    providerId: file.pid ? `local:///${file.pid}` : 'local:///pending',
+    state,
+    ...(file.failureDomain !== undefined ? { failureDomain: file.failureDomain } : {}),
+    ...(file.port ? { address: `127.0.0.1:${file.port}` } : {}),
+    launchedAt: file.launchedAt,
+  };
+}
+
+/** Identity of a machine to launch (shared by createMachine and startOrphan). */
+interface LaunchRequest {
+  readonly cluster: string;
+  readonly clusterUid: string;
+  readonly name: string;
+  readonly pool: string;
+  readonly role: MachineRole;
+  readonly version: string;
+  readonly instanceType: string;
+  readonly failureDomain?: string;
+  readonly bootstrap?: { readonly callbackUrl: string; readonly callbackToken: string };
+  readonly faults: MachineFaultFlags;
+  readonly bootMs: number;
+  readonly drainMsPerPod: number;
+  readonly launchedAt: string;
+}
+
+/**
+ * Launches (or finds) one machine: stage its directory, rename it into place (the lock), spawn the agent detached,
+ * wait for its pid and port.
+ */
+async function launch(layout: LocalLayout, request: LaunchRequest): Promise<MachineFile> {
+  const dir = layout.machineDir(request.clusterUid, request.name);
+  const parent = path.dirname(dir);
+  await fs.mkdir(parent, { recursive: true });
+  const staging = await fs.mkdtemp(path.join(parent, `.staging-${request.name}-`));
+  const identity: MachineFile = {
+    cluster: request.cluster,
+    clusterUid: request.clusterUid,
+    name: request.name,
+    pool: request.pool,
+    role: request.role,
+    version: request.version,
+    ...(request.failureDomain !== undefined ? { failureDomain: request.failureDomain } : {}),
+    instanceType: request.instanceType,
+    launchedAt: request.launchedAt,
+    pid: null,
+    port: null,
+  };
+  await fs.writeFile(path.join(staging, 'machine.json'), JSON.stringify(identity, null, 2));
+  if (request.bootstrap) {
+    // P9: the token lives in a 0600 file, never on the agent's command line.
+    await fs.writeFile(path.join(staging, 'bootstrap.json'), JSON.stringify(request.bootstrap), { mode: 0o600 });
+  }
+  try {
+    await fs.rename(staging, dir);
+  } catch (error) {
+    await fs.rm(staging, { recursive: true, force: true });
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTEMPTY') return awaitIdentity(dir, request.name);
+    throw new ProviderUnavailableError(`local provider could not create ${dir}: ${(error as Error).message}`);
+  }
+
+  const child = spawn(
+    process.execPath,
+    [
+      MACHINE_AGENT_PATH,
+      'capstan-machine',
+      `cluster=${request.cluster}`,
+      `machine=${request.name}`,
+      `uid=${request.clusterUid}`,
+      `pool=${request.pool}`,
+      `dir=${dir}`,
+      `bootMs=${request.bootMs}`,
+      `drainMsPerPod=${request.drainMsPerPod}`,
+      `neverBoot=${request.faults.neverBoot ? 1 : 0}`,
+      `dieDuringDrain=${request.faults.dieDuringDrain ? 1 : 0}`,
+      `pdbBlocksDrain=${request.faults.pdbBlocksDrain ? 1 : 0}`,
+    ],
+    { detached: true, stdio: 'ignore', cwd: dir, env: { PATH: process.env.PATH ?? '' } },
+  );
+  child.on('error', () => undefined); // reported below as a machine without a live pid
+  child.unref();
+
+  const file = await awaitIdentity(dir, request.name);
+  if (file.pid === null && child.pid !== undefined) {
+    // The agent never wrote its pid (failed to start): record the pid we know so the machine lists as terminated.
+    const withPid: MachineFile = { ...file, pid: child.pid };
+    await writeJsonAtomic(path.join(dir, 'machine.json'), withPid).catch(() => undefined);
+    return withPid;
+  }
+  return file;
+}
+
+/** Waits until the agent in `dir` has written its pid and port (or the start timeout passes). */
+async function awaitIdentity(dir: string, name: string): Promise<MachineFile> {
+  const deadline = performance.now() + AGENT_START_TIMEOUT_MS;
+  for (;;) {
+    const file = await readMachineFile(dir);
+    if (file && file.pid !== null) return file;
+    if (performance.now() >= deadline) {
+      if (file) return file;
+      throw new ProviderUnavailableError(`local machine ${name}: no identity in ${dir} after ${AGENT_START_TIMEOUT_MS} ms`);
+    }
+    await sleep(10);
+  }
+}
+
+/**
+ * A `MachineProvider` whose machines are local OS processes.
+ *
+ * Note: `deleteMachine` receives no cluster uid (the contract's `Pick<ProviderMachine, 'name'|'providerId'|'cluster'>`),
+ * so it finds the machine by cluster name + machine name across uids, narrowed by the pid in `providerId`.
+ */
+export class LocalProvider implements MachineProvider {
+  readonly name = 'local' as const;
+  readonly callsBack = true;
+  readonly layout: LocalLayout;
+  private faults: LocalFaults;
+  private readonly bootMs: number;
+  private readonly drainMsPerPod: number;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly terminateGraceMs: number;
+  private readonly agentTimeoutMs: number;
+
+  constructor(options: LocalProviderOptions) {
+    this.layout = new LocalLayout(path.resolve(options.home));
+    this.bootMs = options.bootMs ?? envNumber('CAPSTAN_LOCAL_BOOT_MS', 2000);
+    this.drainMsPerPod = options.drainMsPerPod ?? envNumber('CAPSTAN_LOCAL_DRAIN_MS_PER_POD', 200);
+    this.faults = options.faults ?? parseLocalFaults(process.env.CAPSTAN_LOCAL_FAULTS);
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.terminateGraceMs = options.terminateGraceMs ?? 2000;
+    this.agentTimeoutMs = options.agentTimeoutMs ?? 2000;
+  }
+
+  /** Replaces the injected faults (tests turn faults on and off between steps). */
+  setFaults(faults: LocalFaults): void {
+    this.faults = faults;
+  }
+
+  /** The faults currently injected. */
+  getFaults(): LocalFaults {
+    return this.faults;
+  }
+
+  private guard(operation: LocalOperation, context?: { failureDomain?: string }): Promise<void> {
+    return applyCallFaults(this.faults, operation, this.random, context);
+  }
+
+  private assertLocal(scope: ProviderScope): void {
+    if (scope.provider !== 'local') {
+      throw new ProviderRejectedError(`scope.provider: the local provider serves 'local', got ${JSON.stringify(scope.provider)}`);
+    }
+  }
+
+  async ensureInfrastructure(cluster: ClusterRef, spec: ClusterSpec): Promise<InfrastructureStatus> {
+    await this.guard('ensureInfrastructure');
+    this.assertLocal(cluster.scope);
+    const dir = this.layout.infraDir(cluster.uid);
+    await fs.mkdir(dir, { recursive: true });
+    const status: InfrastructureStatus = {
+      ready: true,
+      controlPlaneEndpoint: LOCAL_CONTROL_PLANE_ENDPOINT,
+      // Decision: report the spec's failure domains as they are; [] means one implicit domain, as in the spec.
+      failureDomains: [...spec.failureDomains],
+    };
+    await writeJsonAtomic(path.join(dir, 'infra.json'), { cluster: cluster.name, clusterUid: cluster.uid, ...status });
+    return status;
+  }
+
+  async deleteInfrastructure(cluster: ClusterRef, _spec: ClusterSpec): Promise<{ readonly done: boolean }> {
+    await this.guard('deleteInfrastructure');
+    this.assertLocal(cluster.scope);
+    const machinesDir = this.layout.clusterMachines(cluster.uid);
+    if ((await listSubdirs(machinesDir)).length > 0) return { done: false }; // dependency order: machines first
+    await fs.rm(machinesDir, { recursive: true, force: true });
+    await fs.rm(this.layout.infraDir(cluster.uid), { recursive: true, force: true });
+    return { done: true };
+  }
+
+  async createMachine(request: CreateMachineRequest): Promise<ProviderMachine> {
+    await this.guard('createMachine', request.failureDomain !== undefined ? { failureDomain: request.failureDomain } : {});
+    this.assertLocal(request.cluster.scope);
+    const file = await launch(this.layout, {
+      cluster: request.cluster.name,
+      clusterUid: request.cluster.uid,
+      name: request.name,
+      pool: request.pool,
+      role: request.role,
+      version: request.version,
+      instanceType: request.template.instanceType,
+      ...(request.failureDomain !== undefined ? { failureDomain: request.failureDomain } : {}),
+      bootstrap: { callbackUrl: request.bootstrap.callbackUrl, callbackToken: request.bootstrap.callbackToken },
+      faults: machineFaults(this.faults, request.name, this.random),
+      bootMs: this.bootMs,
+      drainMsPerPod: this.drainMsPerPod,
+      launchedAt: this.clock.now().toISOString(),
+    });
+    return toProviderMachine(file, stateOf(file, this.clock.now()));
+  }
+
+  async listMachines(scope: ProviderScope, filter: { readonly cluster?: string } = {}): Promise<ProviderMachine[]> {
+    await this.guard('listMachines');
+    this.assertLocal(scope);
+    const now = this.clock.now();
+    const root = this.layout.machinesRoot;
+    const perCluster = await Promise.all(
+      (await listSubdirs(root)).map(async (uid) => {
+        const names = await listSubdirs(path.join(root, uid));
+        const files = await Promise.all(names.map((name) => readMachineFile(path.join(root, uid, name))));
+        return files.filter((f): f is MachineFile => f !== undefined);
+      }),
+    );
+    return perCluster
+      .flat()
+      .filter((f) => filter.cluster === undefined || f.cluster === filter.cluster)
+      .map((f) => toProviderMachine(f, stateOf(f, now)))
+      .sort((a, b) => a.cluster.localeCompare(b.cluster) || a.name.localeCompare(b.name));
+  }
+
+  async deleteMachine(scope: ProviderScope, machine: Pick<ProviderMachine, 'name' | 'providerId' | 'cluster'>): Promise<void> {
+    await this.guard('deleteMachine');
+    this.assertLocal(scope);
+    const pidMatch = /^local:\/\/\/(\d+)$/.exec(machine.providerId ?? '');
+    const wantedPid = pidMatch ? Number(pidMatch[1]) : undefined;
+    const root = this.layout.machinesRoot;
+    for (const uid of await listSubdirs(root)) {
+      const dir = path.join(root, uid, machine.name);
+      const file = await readMachineFile(dir);
+      if (!file || file.cluster !== machine.cluster) continue;
+      if (wantedPid !== undefined && file.pid !== null && file.pid !== wantedPid) continue;
+      await this.terminate(dir, file);
+    }
+    // Nothing matched: already gone, which is success (P4).
+  }
+
+  /** SIGTERM, SIGKILL after the grace, then remove the directory (which also stops an agent we could not signal). */
+  private async terminate(dir: string, file: MachineFile): Promise<void> {
+    if (file.pid !== null && isAgentAlive(file.pid, file.name)) {
+      try {
+        process.kill(file.pid, 'SIGTERM');
+      } catch {
+        /* exited in between */
+      }
+      if (!(await waitForExit(file.pid, file.name, this.terminateGraceMs))) {
+        try {
+          process.kill(file.pid, 'SIGKILL');
+        } catch {
+          /* exited in between */
+        }
+        await waitForExit(file.pid, file.name, 1000);
+      }
+    }
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+
+  /** The running agent of a machine, or why there is none. */
+  private async agentOf(cluster: ClusterRef, machineName: string): Promise<{ file: MachineFile; alive: boolean } | undefined> {
+    this.assertLocal(cluster.scope);
+    const file = await readMachineFile(this.layout.machineDir(cluster.uid, machineName));
+    if (!file) return undefined;
+    return { file, alive: file.port !== null && isAgentAlive(file.pid, file.name) };
+  }
+
+  private async ask(file: MachineFile, method: 'GET' | 'POST', route: string, body?: unknown): Promise<AgentView | undefined> {
+    try {
+      return await callAgent(file.port ?? 0, method, route, body, this.agentTimeoutMs);
+    } catch (error) {
+      // An agent that died mid-call is a lost node (undefined); a live one that did not answer is a provider fault.
+      if (!(await waitForExit(file.pid ?? 0, file.name, 500))) {
+        throw new ProviderUnavailableError(`local machine ${file.name}: agent did not answer ${method} ${route}: ${(error as Error).message}`);
+      }
+      return undefined;
+    }
+  }
+
+  async getNode(cluster: ClusterRef, machineName: string): Promise<NodeStatus | undefined> {
+    await this.guard('getNode');
+    const agent = await this.agentOf(cluster, machineName);
+    if (!agent) return undefined;
+    // A dead machine's Node object stays behind, NotReady (the kubelet stopped posting status).
+    const lost: NodeStatus = { ready: false, cordoned: false, pods: 0 };
+    if (!agent.alive) return agent.file.pid === null ? undefined : lost;
+    const view = await this.ask(agent.file, 'GET', '/healthz');
+    if (!view) return lost;
+    if (!view.registered) return undefined;
+    return { ready: view.ready, cordoned: view.cordoned, pods: view.pods };
+  }
+
+  async cordon(cluster: ClusterRef, machineName: string): Promise<void> {
+    await this.guard('cordon');
+    const agent = await this.agentOf(cluster, machineName);
+    if (!agent?.alive) return; // no node to cordon: nothing can be scheduled on it either
+    await this.ask(agent.file, 'POST', '/cordon');
+  }
+
+  /**
+   * Cordons and evicts, waiting at most `timeoutSeconds` for the pods to go.
+   *
+   * Returns early when only PDB-protected pods remain (waiting would not help); `force` deletes them anyway.
+   * A machine that is gone (or dies while draining) has nothing left to evict: `done: true`.
+   */
+  async drain(cluster: ClusterRef, machineName: string, options: { readonly timeoutSeconds: number; readonly force: boolean }): Promise<DrainResult> {
+    await this.guard('drain');
+    const agent = await this.agentOf(cluster, machineName);
+    if (!agent?.alive) return { done: true };
+    const deadline = performance.now() + Math.max(0, options.timeoutSeconds) * 1000;
+    let view = await this.ask(agent.file, 'POST', '/drain', { force: options.force });
+    const pollMs = Math.min(100, Math.max(10, Math.floor(this.drainMsPerPod / 2)));
+    for (;;) {
+      if (!view || view.dying) {
+        await waitForExit(agent.file.pid ?? 0, agent.file.name, 1000);
+        return { done: true };
+      }
+      if (!view.registered || view.pods === 0) return { done: true };
+      const pdbOnly = view.blockedBy.length > 0 && view.blockedBy.length >= view.pods;
+      if (pdbOnly || performance.now() >= deadline) {
+        return view.blockedBy.length > 0 ? { done: false, blockedBy: view.blockedBy } : { done: false };
+      }
+      await sleep(Math.min(pollMs, Math.max(1, deadline - performance.now())));
+      view = await this.ask(agent.file, 'GET', '/healthz');
+    }
+  }
+
+  /** Changes a running machine's faults (e.g. `notReady: true` for health-check tests). False when it is not running. */
+  async injectMachineFault(cluster: ClusterRef, machineName: string, patch: MachineFaultPatch): Promise<boolean> {
+    const agent = await this.agentOf(cluster, machineName);
+    if (!agent?.alive) return false;
+    return (await this.ask(agent.file, 'POST', '/fault', patch)) !== undefined;
+  }
+}
+
+/**
+ * Kills a machine's process with `signal` (default SIGKILL) and leaves its directory, as a crashed instance would.
+ * For tests of health checks and the sweep. Returns the pid signalled, or undefined when none was running.
+ */
+export async function killMachineProcess(home: string, clusterUid: string, name: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<number | undefined> {
+  const file = await readMachineFile(new LocalLayout(path.resolve(home)).machineDir(clusterUid, name));
+  if (!file || !isAgentAlive(file.pid, name) || file.pid === null) return undefined;
+  process.kill(file.pid, signal);
+  await waitForExit(file.pid, name, 2000);
+  return file.pid;
+}
+
+/** A machine to start behind Capstan's back. */
+export interface OrphanRequest {
+  readonly home: string;
+  readonly cluster: string;
+  readonly clusterUid: string;
+  readonly name: string;
+  /** @default 'md-0' */
+  readonly pool?: string;
+  /** @default 'worker' */
+  readonly role?: MachineRole;
+  /** @default 'v1.30.0' */
+  readonly version?: string;
+  readonly failureDomain?: string;
+  /** @default 100 */
+  readonly bootMs?: number;
+  readonly clock?: Clock;
+}
+
+/**
+ * Starts an agent that carries Capstan's identity but that no record knows (an orphan: a crash between the provider
+ * call and the record write, or a machine left by a deleted cluster incarnation). It never calls back.
+ */
+export async function startOrphan(request: OrphanRequest): Promise<ProviderMachine> {
+  const clock = request.clock ?? systemClock;
+  const file = await launch(new LocalLayout(path.resolve(request.home)), {
+    cluster: request.cluster,
+    clusterUid: request.clusterUid,
+    name: request.name,
+    pool: request.pool ?? 'md-0',
+    role: request.role ?? 'worker',
+    version: request.version ?? 'v1.30.0',
+    instanceType: 'local',
+    ...(request.failureDomain !== undefined ? { failureDomain: request.failureDomain } : {}),
+    faults: { neverBoot: false, dieDuringDrain: false, pdbBlocksDrain: false },
+    bootMs: request.bootMs ?? 100,
+    drainMsPerPod: 20,
+    launchedAt: clock.now().toISOString(),
+  });
+  return toProviderMachine(file, stateOf(file, clock.now()));
+}
