@@ -1,0 +1,116 @@
+/**
+ * The embedded DynamoDB of local mode and tests: dynalite in-process on a loopback port, with Capstan's table.
+ *
+ * Why dynalite: it starts in milliseconds inside the Node process, needs no Java, and runs the conditional writes,
+ * update expressions and GSI queries the store relies on (see /work/shared/TOOLCHAIN.md). The same `ensureTable`
+ * works against Amazon's DynamoDB Local (the store contract suite runs on both).
+ */
+import type { AddressInfo } from 'node:net';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  type DescribeTableCommandOutput,
+} from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import { createTableInput, DEFAULT_TABLE_NAME } from '../../functions/adapters/store/table.js';
+
+/** Options of `startLocalDynamo`. */
+export interface LocalDynamoOptions {
+  /** Directory of the on-disk LevelDB store, which survives restarts. @default in memory */
+  readonly path?: string;
+  /** Loopback port; 0 picks a free one. @default 0 */
+  readonly port?: number;
+  /** Table to create when missing. @default DEFAULT_TABLE_NAME ("capstan") */
+  readonly tableName?: string;
+}
+
+/** A running embedded DynamoDB with the table created. */
+export interface LocalDynamo {
+  /** `http://127.0.0.1:<port>` */
+  readonly endpoint: string;
+  /** A client for the endpoint (region `local`, dummy credentials). */
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  /** Stops the server (and flushes the on-disk store) and destroys the client. */
+  close(): Promise<void>;
+}
+
+/**
+ * A DynamoDB client for a loopback emulator: region `local`, static dummy credentials (emulators accept any), and
+ * two attempts so that a broken emulator fails a test in milliseconds instead of after the SDK's backoff.
+ */
+export function localDynamoClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 2,
+  });
+}
+
+/** Starts dynalite on 127.0.0.1 and creates Capstan's table if it does not exist yet. */
+export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promise<LocalDynamo> {
+  const tableName = options.tableName ?? DEFAULT_TABLE_NAME;
+  const server = dynalite({
+    ...(options.path !== undefined ? { path: options.path } : {}),
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = localDynamoClient(endpoint);
+  const close = async (): Promise<void> => {
+    client.destroy();
+    await new Promise<void>((resolve, reject) => {
+      server.close((error?: Error) => (error ? reject(error) : resolve()));
+      server.closeAllConnections();
+    });
+  };
+  try {
+    await ensureTable(client, tableName);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { endpoint, client, tableName, close };
+}
+
+/**
+ * Creates the table (key schema and GSIs of table.ts) unless it exists, and waits until it and its indexes are
+ * ACTIVE. Safe to call concurrently and on every start.
+ */
+export async function ensureTable(client: DynamoDBClient, tableName: string, options: { readonly timeoutMs?: number } = {}): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  if (!(await describe(client, tableName))) {
+    try {
+      await client.send(new CreateTableCommand(createTableInput(tableName)));
+    } catch (error) {
+      if (!(error instanceof Error && error.name === 'ResourceInUseException')) throw error;
+    }
+  }
+  for (;;) {
+    const table = (await describe(client, tableName))?.Table;
+    const indexesActive = (table?.GlobalSecondaryIndexes ?? []).every((g) => g.IndexStatus === 'ACTIVE');
+    if (table?.TableStatus === 'ACTIVE' && indexesActive) return;
+    if (Date.now() > deadline) throw new Error(`table ${tableName} is not ACTIVE after ${options.timeoutMs ?? 30_000} ms (status ${table?.TableStatus})`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function describe(client: DynamoDBClient, tableName: string): Promise<DescribeTableCommandOutput | undefined> {
+  try {
+    return await client.send(new DescribeTableCommand({ TableName: tableName }));
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ResourceNotFoundException') return undefined;
+    throw error;
+  }
+}
