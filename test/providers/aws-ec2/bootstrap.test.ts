@@ -1,0 +1,210 @@
+import { CreateSecretCommand, DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { parse, parseAllDocuments } from 'yaml';
+import {
+  PLACEHOLDERS,
+  clusterSecretNames,
+  encodeUserData,
+  ensureClusterSecrets,
+  generateBootstrapToken,
+  kubeadmApiVersion,
+  renderUserData,
+  type BootstrapKind,
+  type UserDataInput,
+} from '../../../providers/aws-ec2/bootstrap.js';
+
+const secrets = { join: 'arn:aws:secretsmanager:eu-west-1:1:secret:join', controlPlane: 'arn:cp', kubeconfig: 'arn:kc' };
+const CALLBACK_TOKEN = 'cb-token-7f3a';
+
+function input(kind: BootstrapKind, machineName: string, overrides: Partial<UserDataInput> = {}): UserDataInput {
+  return {
+    kind,
+    clusterName: 'demo',
+    machineName,
+    version: 'v1.31.4',
+    controlPlaneEndpoint: 'demo-api-123.elb.eu-west-1.amazonaws.com:6443',
+    podCidr: '192.168.0.0/16',
+    serviceCidr: '10.96.0.0/12',
+    region: 'eu-west-1',
+    secrets,
+    callbackUrl: 'https://capstan.example/callback/demo-cp-0',
+    callbackToken: CALLBACK_TOKEN,
+    ...overrides,
+  };
+}
+
+interface CloudConfig {
+  write_files: { path: string; content: string; permissions: string }[];
+  runcmd: unknown[];
+}
+
+function parseUserData(text: string) {
+  expect(text.startsWith('#cloud-config\n')).toBe(true);
+  const doc = parse(text) as CloudConfig;
+  const tpl = doc.write_files.find((f) => f.path === '/etc/capstan/kubeadm.yaml.tpl')!;
+  const kubeadm = parseAllDocuments(tpl.content).map((d) => d.toJS() as Record<string, any>);
+  return { doc, kubeadm, byKind: (kind: string) => kubeadm.find((d) => d.kind === kind)! };
+}
+
+describe('renderUserData', () => {
+  // A 3 control-plane + 3 worker cluster: one init, two control-plane joins, three worker joins.
+  const machines: [BootstrapKind, string][] = [
+    ['init', 'demo-cp-0'],
+    ['join-control-plane', 'demo-cp-1'],
+    ['join-control-plane', 'demo-cp-2'],
+    ['join-worker', 'demo-md-0-0'],
+    ['join-worker', 'demo-md-0-1'],
+    ['join-worker', 'demo-md-0-2'],
+  ];
+
+  it('configures kubeadm init for the first control-plane machine', () => {
+    const { byKind } = parseUserData(renderUserData(input('init', 'demo-cp-0')));
+    const cluster = byKind('ClusterConfiguration');
+    expect(cluster).toMatchObject({
+      apiVersion: 'kubeadm.k8s.io/v1beta4',
+      kubernetesVersion: 'v1.31.4',
+      controlPlaneEndpoint: 'demo-api-123.elb.eu-west-1.amazonaws.com:6443',
+      networking: { podSubnet: '192.168.0.0/16', serviceSubnet: '10.96.0.0/12' },
+      clusterName: 'demo',
+    });
+    expect(cluster.apiServer.certSANs).toContain('demo-api-123.elb.eu-west-1.amazonaws.com');
+    const init = byKind('InitConfiguration');
+    expect(init.bootstrapTokens[0].token).toBe(PLACEHOLDERS.token);
+    expect(init.certificateKey).toBe(PLACEHOLDERS.certificateKey);
+    expect(init.nodeRegistration.name).toBe('demo-cp-0');
+  });
+
+  it.each(machines.filter(([k]) => k !== 'init'))('configures %s for %s', (kind, name) => {
+    const { kubeadm, byKind } = parseUserData(renderUserData(input(kind, name)));
+    expect(kubeadm.map((d) => d.kind)).toEqual(['JoinConfiguration']);
+    const join = byKind('JoinConfiguration');
+    expect(join.discovery.bootstrapToken).toEqual({
+      apiServerEndpoint: 'demo-api-123.elb.eu-west-1.amazonaws.com:6443',
+      token: PLACEHOLDERS.token,
+      caCertHashes: [PLACEHOLDERS.caCertHash],
+    });
+    expect(join.nodeRegistration.name).toBe(name);
+    expect(join.controlPlane?.certificateKey).toBe(kind === 'join-control-plane' ? PLACEHOLDERS.certificateKey : undefined);
+  });
+
+  it.each(machines)('puts no secret value in the user data of %s %s except the callback token', (kind, name) => {
+    const token = generateBootstrapToken();
+    const text = renderUserData(input(kind, name));
+    expect(text).not.toContain(token);
+    expect(text).not.toMatch(/[a-z0-9]{6}\.[a-z0-9]{16}/);
+    expect(text).not.toMatch(/sha256:[0-9a-f]{64}/);
+    const { doc } = parseUserData(text);
+    const holders = doc.write_files.filter((f) => f.content.includes(CALLBACK_TOKEN)).map((f) => [f.path, f.permissions]);
+    expect(holders).toEqual([['/etc/capstan/callback.env', '0600']]);
+    const script = doc.write_files.find((f) => f.path === '/usr/local/bin/capstan-bootstrap')!.content;
+    expect(script).toContain(secrets.join);
+    expect(script).toContain('Authorization: Bearer $CALLBACK_TOKEN');
+  });
+
+  it('merges imported kubeadm settings under Capstan-owned fields', () => {
+    const text = renderUserData(
+      input('init', 'demo-cp-0', {
+        kubeadm: {
+          clusterConfiguration: { kubernetesVersion: 'v1.0.0', apiServer: { extraArgs: { 'audit-log-maxage': '30' }, certSANs: ['api.example.com'] }, networking: { dnsDomain: 'corp.local' } },
+          initConfiguration: { nodeRegistration: { kubeletExtraArgs: { 'max-pods': '50' } } },
+          preKubeadmCommands: ['echo pre'],
+          postKubeadmCommands: ['echo post'],
+          files: [{ path: '/etc/extra.conf', content: 'x' }],
+        },
+      }),
+    );
+    const { doc, byKind } = parseUserData(text);
+    const cluster = byKind('ClusterConfiguration');
+    expect(cluster.kubernetesVersion).toBe('v1.31.4');
+    expect(cluster.networking).toEqual({ dnsDomain: 'corp.local', podSubnet: '192.168.0.0/16', serviceSubnet: '10.96.0.0/12' });
+    expect(cluster.apiServer.extraArgs).toEqual([{ name: 'audit-log-maxage', value: '30' }]);
+    expect(cluster.apiServer.certSANs).toEqual(['api.example.com', 'demo-api-123.elb.eu-west-1.amazonaws.com']);
+    expect(byKind('InitConfiguration').nodeRegistration).toEqual({ name: 'demo-cp-0', kubeletExtraArgs: [{ name: 'max-pods', value: '50' }] });
+    expect(doc.runcmd).toEqual(['echo pre', ['/usr/local/bin/capstan-bootstrap', 'kubeadm'], 'echo post', ['/usr/local/bin/capstan-bootstrap', 'ready']]);
+    expect(doc.write_files[0]!.path).toBe('/etc/extra.conf');
+  });
+
+  it('writes node labels as kubelet arguments in the format of the kubeadm API version', () => {
+    const older = parseUserData(renderUserData(input('join-worker', 'demo-md-0-0', { version: 'v1.30.2', labels: { tier: 'web', zone: 'a' } })));
+    expect(older.byKind('JoinConfiguration')).toMatchObject({ apiVersion: 'kubeadm.k8s.io/v1beta3', nodeRegistration: { kubeletExtraArgs: { 'node-labels': 'tier=web,zone=a' } } });
+  });
+});
+
+describe('kubeadmApiVersion', () => {
+  it.each([
+    ['v1.29.9', 'kubeadm.k8s.io/v1beta3'],
+    ['v1.30.0', 'kubeadm.k8s.io/v1beta3'],
+    ['v1.31.0', 'kubeadm.k8s.io/v1beta4'],
+    ['v1.34.1', 'kubeadm.k8s.io/v1beta4'],
+  ])('maps %s to %s', (version, expected) => expect(kubeadmApiVersion(version)).toBe(expected));
+});
+
+describe('encodeUserData', () => {
+  it('base64-encodes the document', () => expect(Buffer.from(encodeUserData('#cloud-config\n'), 'base64').toString()).toBe('#cloud-config\n'));
+  it('fails when the document exceeds 16 KiB', () => expect(() => encodeUserData('x'.repeat(16385))).toThrow(/16384/));
+});
+
+describe('ensureClusterSecrets', () => {
+  const cluster = { name: 'demo', uid: 'uid-1' };
+  const sm = mockClient(SecretsManagerClient);
+  afterEach(() => sm.reset());
+
+  function statefulSecrets() {
+    const store = new Map<string, { arn: string; value?: string; token?: string }>();
+    sm.on(DescribeSecretCommand).callsFake((i: { SecretId: string }) => {
+      const s = store.get(i.SecretId);
+      if (!s) throw Object.assign(new Error('not found'), { name: 'ResourceNotFoundException' });
+      return { ARN: s.arn, Name: i.SecretId };
+    });
+    sm.on(CreateSecretCommand).callsFake((i: { Name: string; SecretString?: string; ClientRequestToken?: string }) => {
+      if (store.has(i.Name)) throw Object.assign(new Error('exists'), { name: 'ResourceExistsException' });
+      const arn = `arn:aws:secretsmanager:eu-west-1:1:secret:${i.Name}`;
+      store.set(i.Name, { arn, ...(i.SecretString ? { value: i.SecretString } : {}), ...(i.ClientRequestToken ? { token: i.ClientRequestToken } : {}) });
+      return { ARN: arn };
+    });
+    return store;
+  }
+
+  it('creates the three secrets with a bootstrap token and certificate key, tagged', async () => {
+    const store = statefulSecrets();
+    const refs = await ensureClusterSecrets(sm as unknown as SecretsManagerClient, cluster, { tags: { 'capstan.dev/cluster': 'demo' } });
+    const names = clusterSecretNames(cluster);
+    expect(refs.join).toContain(names.join);
+    const join = JSON.parse(store.get(names.join)!.value!);
+    expect(join.token).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+    expect(JSON.parse(store.get(names.controlPlane)!.value!).certificateKey).toMatch(/^[0-9a-f]{64}$/);
+    expect(store.get(names.kubeconfig)!.value).toBeUndefined();
+    const create = sm.commandCalls(CreateSecretCommand)[0]!.args[0].input;
+    expect(create.Tags).toEqual([{ Key: 'capstan.dev/cluster', Value: 'demo' }]);
+    expect(create.ClientRequestToken!.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it('creates nothing the second time', async () => {
+    statefulSecrets();
+    await ensureClusterSecrets(sm as unknown as SecretsManagerClient, cluster, { tags: {} });
+    const first = sm.commandCalls(CreateSecretCommand).length;
+    await ensureClusterSecrets(sm as unknown as SecretsManagerClient, cluster, { tags: {} });
+    expect([first, sm.commandCalls(CreateSecretCommand).length]).toEqual([3, 3]);
+  });
+
+  it('uses the same ClientRequestToken on a retry after a crash', async () => {
+    statefulSecrets();
+    await ensureClusterSecrets(sm as unknown as SecretsManagerClient, cluster, { tags: {} });
+    const tokens1 = sm.commandCalls(CreateSecretCommand).map((c) => c.args[0].input.ClientRequestToken).sort();
+    sm.reset();
+    statefulSecrets();
+    await ensureClusterSecrets(sm as unknown as SecretsManagerClient, cluster, { tags: {} });
+    expect(sm.commandCalls(CreateSecretCommand).map((c) => c.args[0].input.ClientRequestToken).sort()).toEqual(tokens1);
+  });
+
+  it('treats a lost create race as success', async () => {
+    let described = 0;
+    sm.on(DescribeSecretCommand).callsFake(() => {
+      if (described++ < 3) throw Object.assign(new Error('nf'), { name: 'ResourceNotFoundException' });
+      return { ARN: 'arn:winner' };
+    });
+    sm.on(CreateSecretCommand).rejects(Object.assign(new Error('exists'), { name: 'ResourceExistsException' }));
+    const refs = await ensureClusterSecrets(sm as unknown as SecretsManagerClient, cluster, { tags: {} });
+    expect(refs).toEqual({ join: 'arn:winner', controlPlane: 'arn:winner', kubeconfig: 'arn:winner' });
+  });
+});
