@@ -15,6 +15,7 @@
 // Note: the callback token arrives in `<dir>/bootstrap.json` (mode 0600), never on the command line (`ps` shows it).
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 
 const args = Object.fromEntries(
@@ -67,10 +68,17 @@ function exit(code) {
   process.exit(code);
 }
 
+/** Inode of our state dir at start: a directory deleted and re-created under the same name is not ours any more. */
+let dirInode;
+try {
+  dirInode = fs.statSync(dir).ino;
+} catch {
+  process.exit(0); // removed before we even started
+}
+
 function dirGone() {
   try {
-    fs.statSync(dir);
-    return false;
+    return fs.statSync(dir).ino !== dirInode;
   } catch {
     return true;
   }
@@ -117,7 +125,8 @@ function postCallback(url, token, body) {
       return;
     }
     const payload = JSON.stringify(body);
-    const req = http.request(
+    const client = target.protocol === 'https:' ? https : http;
+    const req = client.request(
       {
         host: target.hostname,
         port: target.port,

@@ -139,6 +139,16 @@ describe('LocalProvider', () => {
       expect(performance.now() - started).toBeLessThan(1000);
     });
 
+    it('exits when its directory is replaced by another of the same name', async () => {
+      const name = next();
+      const pid = pidOf((await h.provider.createMachine(request(name))).providerId);
+      await fs.rename(machineDir(name), `${machineDir(name)}-moved`);
+      await fs.mkdir(machineDir(name));
+      await fs.rename(`${machineDir(name)}-moved/machine.json`, path.join(machineDir(name), 'machine.json'));
+      expect(await waitForExit(pid, name, 2000)).toBe(true);
+      await fs.rm(`${machineDir(name)}-moved`, { recursive: true, force: true });
+    });
+
     it('exits on SIGTERM', async () => {
       const name = next();
       const pid = pidOf((await h.provider.createMachine(request(name))).providerId);
