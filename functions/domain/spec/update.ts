@@ -1,0 +1,75 @@
+/**
+ * Rules for changing an existing cluster: what a valid new spec may not do given the spec it replaces.
+ *
+ * Kubernetes supports upgrading the control plane one minor version at a time and never downgrading it (etcd and
+ * API storage versions move forward only); the tenancy key (provider, account, region) names where the machines live,
+ * so changing it would orphan them. Both specs are already valid on their own (`parseClusterDocument`).
+ */
+import type { ClusterSpec } from '../cluster.js';
+import type { Issue } from '../errors.js';
+import { mustParseVersion, parseVersion } from '../semver.js';
+import { poolSkewIssues } from './cluster-spec.js';
+
+/** Issues that forbid replacing `previous` by `next`; empty when the change is allowed. */
+export function validateClusterUpdate(previous: ClusterSpec, next: ClusterSpec): Issue[] {
+  const issues: Issue[] = [];
+  issues.push(...infrastructureIssues(previous, next));
+  issues.push(...versionStepIssues('spec.version', 'the control plane', previous.version, next.version, true));
+  next.workers.forEach((pool, i) => {
+    const path = `spec.workers[${i}].version`;
+    const nextVersion = pool.version ?? next.version;
+    issues.push(...poolSkewIssues(path, nextVersion, next.version).map((issue) => withFollowNote(issue, pool.version === undefined)));
+    const before = previous.workers.find((p) => p.name === pool.name);
+    if (before) {
+      const previousVersion = before.version ?? previous.version;
+      issues.push(...versionStepIssues(path, `worker pool ${pool.name}`, previousVersion, nextVersion, false));
+    }
+  });
+  return issues;
+}
+
+function withFollowNote(issue: Issue, follows: boolean): Issue {
+  return follows ? { ...issue, message: `${issue.message} (the pool follows spec.version)` } : issue;
+}
+
+function infrastructureIssues(previous: ClusterSpec, next: ClusterSpec): Issue[] {
+  const before = previous.infrastructure;
+  const after = next.infrastructure;
+  if (before.provider !== after.provider) {
+    return [{ path: 'spec.infrastructure.provider', message: `is immutable, was ${JSON.stringify(before.provider)}, got ${JSON.stringify(after.provider)}` }];
+  }
+  if (before.provider !== 'aws' || after.provider !== 'aws') return [];
+  const issues: Issue[] = [];
+  for (const field of ['account', 'region'] as const) {
+    if (before[field] !== after[field]) {
+      issues.push({ path: `spec.infrastructure.${field}`, message: `is immutable, was ${JSON.stringify(before[field])}, got ${JSON.stringify(after[field])}` });
+    }
+  }
+  return issues;
+}
+
+/**
+ * One version change of a control plane or pool: no skipped minor, and (for the control plane) no minor downgrade.
+ * Note: patch downgrades within a minor are allowed (rolling back a bad patch release is a real need).
+ */
+function versionStepIssues(path: string, what: string, from: string, to: string, forbidDowngrade: boolean): Issue[] {
+  if (parseVersion(from) === undefined || parseVersion(to) === undefined) return [];
+  const a = mustParseVersion(from);
+  const b = mustParseVersion(to);
+  if (a.major !== b.major) {
+    return [{ path, message: `changing ${what} from ${from} to ${to} changes the major version; this is not supported` }];
+  }
+  if (b.minor > a.minor + 1) {
+    const skipped = Array.from({ length: b.minor - a.minor - 1 }, (_, k) => `${a.major}.${a.minor + 1 + k}`);
+    return [
+      {
+        path,
+        message: `upgrading from ${from} to ${to} skips minor version${skipped.length > 1 ? 's' : ''} ${skipped.join(', ')}; upgrade one minor at a time`,
+      },
+    ];
+  }
+  if (forbidDowngrade && b.minor < a.minor) {
+    return [{ path, message: `downgrading ${what} from ${from} to ${to} is not supported; the minor version may only go up` }];
+  }
+  return [];
+}
