@@ -309,9 +309,12 @@ phase_ready() {
     sleep 10
   done
   [ "$status" = True ] || { echo "capstan: node $NODE_NAME not Ready" >&2; exit 1; }
+  local imds_token provider_id
+  imds_token=$(curl -fsS -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token)
+  provider_id="aws:///$(curl -fsS -H "X-aws-ec2-metadata-token: $imds_token" http://169.254.169.254/latest/meta-data/placement/availability-zone)/$(curl -fsS -H "X-aws-ec2-metadata-token: $imds_token" http://169.254.169.254/latest/meta-data/instance-id)"
   . /etc/capstan/callback.env
   curl -fsS --retry 10 --retry-all-errors --max-time 30 -X POST -H "Authorization: Bearer $CALLBACK_TOKEN" \\
-    -H 'Content-Type: application/json' --data "{\\"machine\\":\\"$NODE_NAME\\",\\"ready\\":true}" "$CALLBACK_URL" >/dev/null
+    -H 'Content-Type: application/json' --data "{\\"machine\\":\\"$NODE_NAME\\",\\"providerId\\":\\"$provider_id\\"}" "$CALLBACK_URL" >/dev/null
   rm -f /etc/capstan/callback.env   # single use
 }
 
