@@ -73,7 +73,7 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
         const selector = url.searchParams.get('fieldSelector') ?? '';
         const nodeName = /^spec\.nodeName=(.+)$/.exec(selector)?.[1];
         const items = [...pods.values()].filter((p) => nodeName === undefined || p.spec.nodeName === nodeName);
-        return send(res, 200, { ...fixture('pods-on-node.json'), items });
+        return send(res, 200, { ...fixture<Record<string, unknown>>('pods-on-node.json'), items });
       }
       if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/eviction$/.exec(url.pathname)) && req.method === 'POST') {
         const key = `${m[1]}/${m[2]}`;
