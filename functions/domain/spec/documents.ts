@@ -6,7 +6,7 @@
  * and lone UTF-16 surrogates (which DynamoDB cannot store) are refused. The result is plain JSON data: objects,
  * arrays, strings, finite numbers, booleans and null.
  */
-import { parseAllDocuments } from 'yaml';
+import { isScalar, parseAllDocuments } from 'yaml';
 import { UnsupportedMediaTypeError, ValidationError, type Issue } from '../errors.js';
 
 /** Media types read as JSON. */
@@ -60,7 +60,7 @@ export function bodyFormat(contentType: string | undefined): 'json' | 'yaml' | u
 export function parseBodyDocuments(text: string, contentType: string | undefined): unknown[] {
   const format = bodyFormat(contentType);
   if (format === undefined) throw new UnsupportedMediaTypeError(contentType, [...JSON_MEDIA_TYPES, ...YAML_MEDIA_TYPES]);
-  const docs = format === 'json' ? [parseJson(text)] : parseYaml(text);
+  const docs = format === 'json' ? parseJson(text) : parseYaml(text);
   if (docs.length === 0) throw new ValidationError([{ path: 'body', message: 'must contain a document, got an empty body' }]);
   if (docs.length > MAX_DOCUMENTS) {
     throw new ValidationError([{ path: 'body', message: `must contain at most ${MAX_DOCUMENTS} documents, got ${docs.length}` }]);
@@ -78,11 +78,11 @@ export function parseBodyDocuments(text: string, contentType: string | undefined
   return docs;
 }
 
-function parseJson(text: string): unknown {
-  if (text.trim() === '') return undefined;
+function parseJson(text: string): unknown[] {
+  if (text.trim() === '') return [];
   // Note: V8's JSON.parse is not recursive, so a deeply nested body cannot overflow the stack here; checkTree caps it.
   try {
-    return JSON.parse(text) as unknown;
+    return [JSON.parse(text) as unknown];
   } catch (error) {
     throw new ValidationError([{ path: 'body', message: `must be valid JSON: ${(error as Error).message}` }]);
   }
@@ -90,7 +90,7 @@ function parseJson(text: string): unknown {
 
 function parseYaml(text: string): unknown[] {
   // Note: YAML 1.2 core schema: `yes`/`no`/`on` stay strings, no `<<` merge keys, duplicate keys are errors.
-  const docs = parseAllDocuments(text, { uniqueKeys: true, merge: false, prettyErrors: false });
+  const docs = parseAllDocuments(text, { uniqueKeys: true, merge: false, prettyErrors: true });
   if (!Array.isArray(docs)) return []; // an empty stream
   const issues: Issue[] = [];
   docs.forEach((doc, i) => {
@@ -106,7 +106,8 @@ function parseYaml(text: string): unknown[] {
   }
   const values: unknown[] = [];
   for (const doc of docs) {
-    if (doc.contents === null) continue;
+    // An empty document (`---` followed by nothing but comments) has no contents or an empty, untagged null scalar.
+    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.source === '' && doc.contents.tag === undefined)) continue;
     try {
       values.push(doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }));
     } catch (error) {

@@ -155,8 +155,9 @@ export function intOrPercentField(options: { readonly maxInt?: number; readonly 
     });
 }
 
-/** Bounds on durations, in seconds: 1s..24h. */
+/** Shortest duration accepted, in seconds: a zero timeout would fire before anything could happen. */
 export const MIN_DURATION_SECONDS = 1;
+/** Longest duration accepted, in seconds (24h): longer timeouts hide stuck rollouts instead of reporting them. */
 export const MAX_DURATION_SECONDS = 24 * 3600;
 
 /** A duration (`30s`, `10m`, `1h30m`, or integer seconds), normalized to its canonical string. */

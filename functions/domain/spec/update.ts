@@ -18,18 +18,16 @@ export function validateClusterUpdate(previous: ClusterSpec, next: ClusterSpec):
   next.workers.forEach((pool, i) => {
     const path = `spec.workers[${i}].version`;
     const nextVersion = pool.version ?? next.version;
-    issues.push(...poolSkewIssues(path, nextVersion, next.version).map((issue) => withFollowNote(issue, pool.version === undefined)));
+    // A pool following spec.version has no skew; a pinned one must stay within the kubelet skew of the NEW control plane.
+    if (pool.version !== undefined) issues.push(...poolSkewIssues(path, pool.version, next.version));
     const before = previous.workers.find((p) => p.name === pool.name);
-    if (before) {
+    // Note: a pool that followed spec.version before and after moves with the control plane, already reported above.
+    if (before && (before.version !== undefined || pool.version !== undefined)) {
       const previousVersion = before.version ?? previous.version;
       issues.push(...versionStepIssues(path, `worker pool ${pool.name}`, previousVersion, nextVersion, false));
     }
   });
   return issues;
-}
-
-function withFollowNote(issue: Issue, follows: boolean): Issue {
-  return follows ? { ...issue, message: `${issue.message} (the pool follows spec.version)` } : issue;
 }
 
 function infrastructureIssues(previous: ClusterSpec, next: ClusterSpec): Issue[] {
