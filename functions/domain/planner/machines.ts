@@ -1,0 +1,130 @@
+/**
+ * How the planner reads machine records: states, staleness, naming, removal order, boot-failure history.
+ */
+import type { DeletionOrder, MachineTemplate } from '../cluster.js';
+import { machineName, type Machine } from '../machine.js';
+import type { Intent, RemovalReason } from './types.js';
+
+/** What a pool wants its machines to be. */
+export interface PoolTarget {
+  readonly pool: string;
+  readonly version: string;
+  readonly template: MachineTemplate;
+  readonly templateHash: string;
+  /** RFC 3339: machines created before it are outdated. */
+  readonly after?: string;
+}
+
+/** The record still stands for a machine (anything but `Deleted`). */
+export function isLive(m: Machine): boolean {
+  return m.phase !== 'Deleted';
+}
+
+/** Being drained or deleted: counts toward surge, never available again. */
+export function isBeingDeleted(m: Machine): boolean {
+  return m.phase === 'Draining' || m.phase === 'Deleting' || (isLive(m) && m.drainStartedAt !== undefined);
+}
+
+/** Booting: counts toward surge, not yet available. */
+export function isBooting(m: Machine): boolean {
+  return m.phase === 'Pending' || m.phase === 'Provisioning';
+}
+
+/** Serving: Ready, not draining, node not reported NotReady. */
+export function isAvailable(m: Machine): boolean {
+  return m.phase === 'Ready' && !m.drainStartedAt && !m.notReadySince;
+}
+
+/** Something is happening to it that a re-plan must wait for. */
+export function isInFlight(m: Machine): boolean {
+  return isBooting(m) || isBeingDeleted(m);
+}
+
+/** Why the machine differs from what its pool wants, or undefined when it is up to date. */
+export function outdatedReason(m: Machine, target: PoolTarget): string | undefined {
+  if (m.version !== target.version) return `version ${m.version} → ${target.version}`;
+  if (m.templateHash !== target.templateHash) return `template ${m.templateHash} → ${target.templateHash}`;
+  if (target.after && Date.parse(m.createdAt) < Date.parse(target.after)) return `created before rollout.after ${target.after}`;
+  return undefined;
+}
+
+/** The next ordinal of a pool: one above every ordinal ever recorded (Deleted records included). */
+export function nextOrdinal(machines: readonly Machine[], pool: string): number {
+  return machines.reduce((max, m) => (m.pool === pool ? Math.max(max, m.ordinal) : max), 0) + 1;
+}
+
+/** The deterministic name of a pool's n-th machine (re-exported for callers of the planner). */
+export { machineName };
+
+/**
+ * The removal intent for a machine: drain (Retire) a machine whose node serves, delete outright one that never
+ * became Ready or has failed.
+ */
+export function removalIntent(m: Machine, reason: RemovalReason): Intent {
+  return m.phase === 'Ready'
+    ? { kind: 'RetireMachine', machine: m.name, pool: m.pool, reason }
+    : { kind: 'DeleteMachine', machine: m.name, pool: m.pool, reason };
+}
+
+/** FNV-1a of a string: a stable stand-in for randomness when no random source is given. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/**
+ * Machines in the order a MachineSet deletes them: user-requested first, then broken (failed, never Ready, node
+ * NotReady), then by `deletionOrder` (Oldest/Newest by createdAt; Random from `random`, or a stable hash of the
+ * name when absent so a re-plan picks the same machines).
+ */
+export function deletionPriority(machines: readonly Machine[], order: DeletionOrder, random?: () => number): Machine[] {
+  const byName = [...machines].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const key = new Map<string, number>(byName.map((m) => [m.name, random ? random() : fnv1a(m.name)]));
+  const rank = (m: Machine): number => (m.deleteRequested ? 0 : m.phase === 'Failed' || isBooting(m) || !isAvailable(m) ? 1 : 2);
+  const policy = (a: Machine, b: Machine): number => {
+    if (order === 'Oldest') return Date.parse(a.createdAt) - Date.parse(b.createdAt);
+    if (order === 'Newest') return Date.parse(b.createdAt) - Date.parse(a.createdAt);
+    return (key.get(a.name) ?? 0) - (key.get(b.name) ?? 0);
+  };
+  return byName.sort((a, b) => rank(a) - rank(b) || policy(a, b) || (a.name < b.name ? -1 : 1));
+}
+
+/** Consecutive boot failures of a pool's current version and template, newest first, and the latest one. */
+export interface BootHistory {
+  readonly consecutiveFailures: number;
+  readonly lastFailure?: Machine;
+}
+
+/** A machine that was made and never became Ready because its boot failed. */
+export function isBootFailure(m: Machine): boolean {
+  return !m.readyAt && (m.phase === 'Failed' || m.failedAt !== undefined || m.failureReason !== undefined);
+}
+
+/**
+ * Counts boot failures of the pool's current version+template since its last machine that became Ready.
+ * Note: history comes from `Deleted`/`Failed` records (failureReason `NodeStartupTimeout` and the like); a success
+ * resets the count, so one flaky boot a week never blocks a pool.
+ */
+export function bootHistory(machines: readonly Machine[], target: PoolTarget): BootHistory {
+  const same = machines
+    .filter((m) => m.pool === target.pool && m.version === target.version && m.templateHash === target.templateHash)
+    .sort((a, b) => b.ordinal - a.ordinal);
+  let consecutiveFailures = 0;
+  let lastFailure: Machine | undefined;
+  for (const m of same) {
+    if (m.readyAt) break;
+    if (!isBootFailure(m)) continue;
+    consecutiveFailures++;
+    lastFailure ??= m;
+  }
+  return { consecutiveFailures, ...(lastFailure ? { lastFailure } : {}) };
+}
+
+/** Seconds to wait after boot attempt `attempt` failed before the next try: 5, 10, 20, … capped at 300. */
+export function bootBackoffSeconds(attempt: number): number {
+  return Math.min(300, 5 * 2 ** Math.max(attempt - 1, 0));
+}
