@@ -1,0 +1,379 @@
+/**
+ * The member-account stack: what Capstan needs in every account it creates clusters in. Deploy it once per account
+ * (directly or as a CloudFormation StackSet); it takes its settings as CfnParameters so that one template serves every
+ * account.
+ *
+ * - `CapstanMemberRole`: assumed by the management account's workflow Lambda roles only (trust on the management
+ *   account with an `aws:PrincipalArn` path condition and `sts:ExternalId`), allowed to create EC2/ELB resources only
+ *   with the `capstan.dev/managed=true` tag and to change or delete only resources that carry it.
+ * - `CapstanNodeRole` + `CapstanNodeInstanceProfile`: the machines' role (SSM agent, Capstan-tagged secrets).
+ * - A rule forwarding EC2 instance state changes to the management account's `capstan-events` bus.
+ *
+ * Note: IAM is global but event rules are regional, and the role names are fixed (the workflow builds the role ARN
+ * from the account ID). Deploy one member stack per account, in the region its clusters run in; instance events of
+ * other regions are not forwarded yet (the sweep still notices lost machines). See docs/deploy.md.
+ */
+import { Aws, CfnParameter, DefaultStackSynthesizer, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { EventBus as EventBusTarget } from 'aws-cdk-lib/aws-events-targets';
+import {
+  AccountPrincipal,
+  InstanceProfile,
+  ManagedPolicy,
+  PolicyDocument,
+  PolicyStatement,
+  Role,
+  ServicePrincipal,
+} from 'aws-cdk-lib/aws-iam';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { DEFAULT_MEMBER_ROLE_NAME, EVENT_BUS_NAME, MANAGED_TAG, WORKFLOW_ROLE_PATH } from '../constructs/function-catalog.js';
+
+/** Name of the machines' IAM role in member accounts. */
+export const NODE_ROLE_NAME = 'CapstanNodeRole';
+/** Name of the machines' instance profile in member accounts (the provider passes it to RunInstances). */
+export const NODE_INSTANCE_PROFILE_NAME = 'CapstanNodeInstanceProfile';
+
+/** Properties of {@link MemberStack}; each becomes the default of a CfnParameter. */
+export interface MemberStackProps extends StackProps {
+  /**
+   * The management account (default of the `ManagementAccountId` parameter).
+   * @default - no default: the parameter must be given at deploy time
+   */
+  readonly managementAccount?: string;
+  /**
+   * The management stack's region (default of the `ManagementRegion` parameter).
+   * @default - the region the member stack is deployed in
+   */
+  readonly managementRegion?: string;
+  /**
+   * The external ID the management account passes (default of the `ExternalId` parameter).
+   * @default 'capstan'
+   */
+  readonly externalId?: string;
+  /**
+   * Name of the role Capstan assumes; must match the management stack's `memberRoleName`.
+   * @default 'CapstanMemberRole'
+   */
+  readonly memberRoleName?: string;
+}
+
+/** One ARN pattern in two spellings: the real one, and how cdk-nag prints it in a finding ID. */
+interface ArnPattern {
+  readonly arn: string;
+  readonly nag: string;
+}
+
+function ec2(resource: string, account = true): ArnPattern {
+  return {
+    arn: `arn:${Aws.PARTITION}:ec2:*:${account ? Aws.ACCOUNT_ID : ''}:${resource}`,
+    nag: `arn:<AWS::Partition>:ec2:*:${account ? '<AWS::AccountId>' : ''}:${resource}`,
+  };
+}
+
+function elb(resource: string): ArnPattern {
+  return {
+    arn: `arn:${Aws.PARTITION}:elasticloadbalancing:*:${Aws.ACCOUNT_ID}:${resource}`,
+    nag: `arn:<AWS::Partition>:elasticloadbalancing:*:<AWS::AccountId>:${resource}`,
+  };
+}
+
+const SECRET: ArnPattern = {
+  arn: `arn:${Aws.PARTITION}:secretsmanager:*:${Aws.ACCOUNT_ID}:secret:*`,
+  nag: 'arn:<AWS::Partition>:secretsmanager:*:<AWS::AccountId>:secret:*',
+};
+const PUBLIC_PARAMETERS: ArnPattern = {
+  arn: `arn:${Aws.PARTITION}:ssm:*::parameter/aws/service/*`,
+  nag: 'arn:<AWS::Partition>:ssm:*::parameter/aws/service/*',
+};
+
+const RESOURCE_TAGGED = { StringEquals: { [`aws:ResourceTag/${MANAGED_TAG.key}`]: MANAGED_TAG.value } };
+const REQUEST_TAGGED = { StringEquals: { [`aws:RequestTag/${MANAGED_TAG.key}`]: MANAGED_TAG.value } };
+
+/** EC2 and ELB describe calls: EC2 and ELB authorise them on `*` only. */
+const DESCRIBE_ACTIONS = [
+  'ec2:DescribeAvailabilityZones',
+  'ec2:DescribeImages',
+  'ec2:DescribeInstanceStatus',
+  'ec2:DescribeInstanceTypes',
+  'ec2:DescribeInstances',
+  'ec2:DescribeInternetGateways',
+  'ec2:DescribeKeyPairs',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeRouteTables',
+  'ec2:DescribeSecurityGroups',
+  'ec2:DescribeSubnets',
+  'ec2:DescribeTags',
+  'ec2:DescribeVolumes',
+  'ec2:DescribeVpcs',
+  'elasticloadbalancing:DescribeListeners',
+  'elasticloadbalancing:DescribeLoadBalancerAttributes',
+  'elasticloadbalancing:DescribeLoadBalancers',
+  'elasticloadbalancing:DescribeTags',
+  'elasticloadbalancing:DescribeTargetGroupAttributes',
+  'elasticloadbalancing:DescribeTargetGroups',
+  'elasticloadbalancing:DescribeTargetHealth',
+];
+
+/** The actions that create taggable network resources and may tag them in the same call (`ec2:CreateAction`). */
+const EC2_CREATE_ACTIONS = ['RunInstances', 'CreateVpc', 'CreateSubnet', 'CreateSecurityGroup', 'CreateInternetGateway', 'CreateRouteTable'];
+
+/**
+ * The statements of the member role, with the wildcard resources they use. Exported for tests and docs: each
+ * statement's `Sid` says what it is for.
+ */
+export function memberRoleStatements(nodeRoleArn: string): { statements: PolicyStatement[]; wildcards: ArnPattern[] } {
+  const instance = ec2('instance/*');
+  const volume = ec2('volume/*');
+  const subnet = ec2('subnet/*');
+  const securityGroup = ec2('security-group/*');
+  const securityGroupRule = ec2('security-group-rule/*');
+  const image = ec2('image/*', false);
+  const networkInterface = ec2('network-interface/*');
+  const keyPair = ec2('key-pair/*');
+  const vpc = ec2('vpc/*');
+  const internetGateway = ec2('internet-gateway/*');
+  const routeTable = ec2('route-table/*');
+  const loadBalancer = elb('loadbalancer/net/*/*');
+  const targetGroup = elb('targetgroup/*/*');
+  const listener = elb('listener/net/*/*/*');
+  const arns = (...patterns: ArnPattern[]): string[] => patterns.map((p) => p.arn);
+
+  const statements = [
+    new PolicyStatement({ sid: 'DescribeUnscoped', actions: DESCRIBE_ACTIONS, resources: ['*'] }),
+    new PolicyStatement({ sid: 'ReadPublicAmiParameters', actions: ['ssm:GetParameter', 'ssm:GetParameters'], resources: arns(PUBLIC_PARAMETERS) }),
+    new PolicyStatement({ sid: 'RunTaggedInstances', actions: ['ec2:RunInstances'], resources: arns(instance, volume), conditions: REQUEST_TAGGED }),
+    new PolicyStatement({
+      sid: 'RunInstancesWith',
+      actions: ['ec2:RunInstances'],
+      resources: arns(subnet, securityGroup, image, networkInterface, keyPair),
+    }),
+    new PolicyStatement({
+      sid: 'TagOnCreate',
+      actions: ['ec2:CreateTags'],
+      resources: arns(instance, volume, networkInterface, vpc, subnet, securityGroup, internetGateway, routeTable),
+      conditions: { StringEquals: { 'ec2:CreateAction': EC2_CREATE_ACTIONS } },
+    }),
+    new PolicyStatement({
+      sid: 'ManageTaggedInstances',
+      actions: ['ec2:TerminateInstances', 'ec2:StopInstances', 'ec2:StartInstances', 'ec2:RebootInstances'],
+      resources: arns(instance),
+      conditions: RESOURCE_TAGGED,
+    }),
+    new PolicyStatement({ sid: 'CreateTaggedVpc', actions: ['ec2:CreateVpc'], resources: arns(vpc), conditions: REQUEST_TAGGED }),
+    new PolicyStatement({
+      sid: 'CreateTaggedNetwork',
+      actions: ['ec2:CreateSubnet', 'ec2:CreateSecurityGroup', 'ec2:CreateRouteTable', 'ec2:CreateInternetGateway'],
+      resources: arns(subnet, securityGroup, routeTable, internetGateway),
+      conditions: REQUEST_TAGGED,
+    }),
+    new PolicyStatement({
+      sid: 'ManageTaggedNetwork',
+      actions: [
+        'ec2:CreateSubnet',
+        'ec2:CreateSecurityGroup',
+        'ec2:CreateRouteTable',
+        'ec2:AttachInternetGateway',
+        'ec2:DetachInternetGateway',
+        'ec2:CreateRoute',
+        'ec2:DeleteRoute',
+        'ec2:AssociateRouteTable',
+        'ec2:DisassociateRouteTable',
+        'ec2:ModifyVpcAttribute',
+        'ec2:ModifySubnetAttribute',
+        'ec2:AuthorizeSecurityGroupIngress',
+        'ec2:AuthorizeSecurityGroupEgress',
+        'ec2:RevokeSecurityGroupIngress',
+        'ec2:RevokeSecurityGroupEgress',
+        'ec2:DeleteVpc',
+        'ec2:DeleteSubnet',
+        'ec2:DeleteSecurityGroup',
+        'ec2:DeleteInternetGateway',
+        'ec2:DeleteRouteTable',
+      ],
+      resources: arns(vpc, subnet, securityGroup, internetGateway, routeTable),
+      conditions: RESOURCE_TAGGED,
+    }),
+    new PolicyStatement({
+      sid: 'SecurityGroupRulesOfTaggedGroups',
+      actions: ['ec2:AuthorizeSecurityGroupIngress', 'ec2:AuthorizeSecurityGroupEgress', 'ec2:RevokeSecurityGroupIngress', 'ec2:RevokeSecurityGroupEgress'],
+      resources: arns(securityGroupRule),
+    }),
+    new PolicyStatement({
+      sid: 'CreateTaggedLoadBalancers',
+      actions: ['elasticloadbalancing:CreateLoadBalancer', 'elasticloadbalancing:CreateTargetGroup'],
+      resources: arns(loadBalancer, targetGroup),
+      conditions: REQUEST_TAGGED,
+    }),
+    new PolicyStatement({
+      sid: 'TagLoadBalancersOnCreate',
+      actions: ['elasticloadbalancing:AddTags'],
+      resources: arns(loadBalancer, targetGroup, listener),
+      conditions: { StringEquals: { 'elasticloadbalancing:CreateAction': ['CreateLoadBalancer', 'CreateTargetGroup', 'CreateListener'] } },
+    }),
+    new PolicyStatement({
+      sid: 'ManageTaggedLoadBalancers',
+      actions: [
+        'elasticloadbalancing:CreateListener',
+        'elasticloadbalancing:DeleteListener',
+        'elasticloadbalancing:RegisterTargets',
+        'elasticloadbalancing:DeregisterTargets',
+        'elasticloadbalancing:ModifyLoadBalancerAttributes',
+        'elasticloadbalancing:ModifyTargetGroup',
+        'elasticloadbalancing:ModifyTargetGroupAttributes',
+        'elasticloadbalancing:DeleteLoadBalancer',
+        'elasticloadbalancing:DeleteTargetGroup',
+      ],
+      resources: arns(loadBalancer, targetGroup, listener),
+      conditions: RESOURCE_TAGGED,
+    }),
+    new PolicyStatement({
+      sid: 'CreateTaggedSecrets',
+      actions: ['secretsmanager:CreateSecret', 'secretsmanager:TagResource'],
+      resources: arns(SECRET),
+      conditions: REQUEST_TAGGED,
+    }),
+    new PolicyStatement({
+      sid: 'ManageTaggedSecrets',
+      actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret'],
+      resources: arns(SECRET),
+      conditions: RESOURCE_TAGGED,
+    }),
+    new PolicyStatement({
+      sid: 'PassNodeRole',
+      actions: ['iam:PassRole'],
+      resources: [nodeRoleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+    }),
+  ];
+  const wildcards = [
+    instance,
+    volume,
+    subnet,
+    securityGroup,
+    securityGroupRule,
+    image,
+    networkInterface,
+    keyPair,
+    vpc,
+    internetGateway,
+    routeTable,
+    loadBalancer,
+    targetGroup,
+    listener,
+    SECRET,
+    PUBLIC_PARAMETERS,
+  ];
+  return { statements, wildcards };
+}
+
+/** Capstan's footprint in a member account. */
+export class MemberStack extends Stack {
+  /** The role the management account's workflow assumes. */
+  public readonly memberRole: Role;
+  /** The machines' role. */
+  public readonly nodeRole: Role;
+
+  constructor(scope: Construct, id: string, props: MemberStackProps = {}) {
+    super(scope, id, {
+      description: 'Capstan member account: the role Capstan assumes, the machines role, EC2 event forwarding',
+      // Note: no bootstrap-version check: the template has no assets, and StackSet target accounts are not bootstrapped.
+      synthesizer: new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }),
+      ...props,
+    });
+
+    const managementAccount = new CfnParameter(this, 'ManagementAccountId', {
+      type: 'String',
+      description: 'Account ID of the Capstan management stack',
+      allowedPattern: '^\\d{12}$',
+      constraintDescription: 'a 12-digit account ID',
+      ...(props.managementAccount ? { default: props.managementAccount } : {}),
+    }).valueAsString;
+    const managementRegion = new CfnParameter(this, 'ManagementRegion', {
+      type: 'String',
+      description: 'Region of the Capstan management stack (its capstan-events bus)',
+      allowedPattern: '^[a-z]{2}(-[a-z]+)+-\\d$',
+      default: props.managementRegion ?? 'us-east-1',
+    }).valueAsString;
+    const externalId = new CfnParameter(this, 'ExternalId', {
+      type: 'String',
+      description: 'sts:ExternalId the management stack passes (its ExternalId output)',
+      minLength: 2,
+      default: props.externalId ?? 'capstan',
+    }).valueAsString;
+    const memberRoleName = props.memberRoleName ?? DEFAULT_MEMBER_ROLE_NAME;
+
+    // ---- the machines' role --------------------------------------------------------------------------------------
+    this.nodeRole = new Role(this, 'NodeRole', {
+      roleName: NODE_ROLE_NAME,
+      description: 'Capstan machines: SSM agent and the Capstan-tagged cluster secrets',
+      assumedBy: new ServicePrincipal('ec2.amazonaws.com'),
+      managedPolicies: [ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
+      inlinePolicies: {
+        ClusterSecrets: new PolicyDocument({
+          statements: [
+            new PolicyStatement({ sid: 'ReadTaggedSecrets', actions: ['secretsmanager:GetSecretValue'], resources: [SECRET.arn], conditions: RESOURCE_TAGGED }),
+          ],
+        }),
+      },
+    });
+    new InstanceProfile(this, 'NodeInstanceProfile', { instanceProfileName: NODE_INSTANCE_PROFILE_NAME, role: this.nodeRole });
+    Validations.of(this.nodeRole).acknowledge(
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+        reason: 'The AWS-maintained minimum for the SSM agent (Session Manager access to machines instead of SSH).',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::${SECRET.nag}]`,
+        reason: 'Cluster secrets are created at run time with generated names; the capstan.dev/managed tag condition scopes the read.',
+      },
+    );
+
+    // ---- the role Capstan assumes --------------------------------------------------------------------------------
+    const { statements, wildcards } = memberRoleStatements(this.nodeRole.roleArn);
+    this.memberRole = new Role(this, 'MemberRole', {
+      roleName: memberRoleName,
+      description: 'Assumed by the Capstan management account workflow to create and delete cluster resources',
+      maxSessionDuration: Duration.hours(1),
+      assumedBy: new AccountPrincipal(managementAccount).withConditions({
+        ArnLike: { 'aws:PrincipalArn': `arn:${Aws.PARTITION}:iam::${managementAccount}:role${WORKFLOW_ROLE_PATH}*` },
+        StringEquals: { 'sts:ExternalId': externalId },
+      }),
+      inlinePolicies: { CapstanProvider: new PolicyDocument({ statements }) },
+    });
+    Validations.of(this.memberRole).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'Only the EC2 and ELB Describe* actions, which support no resource-level permissions.',
+      },
+      ...wildcards.map((w) => ({
+        id: `AwsSolutions-IAM5[Resource::${w.nag}]`,
+        reason:
+          'Capstan creates these resources at run time with generated IDs in any region; create actions require the capstan.dev/managed request tag and change/delete actions the resource tag (images, subnets, key pairs and network interfaces may be the account owner\'s).',
+      })),
+    );
+
+    // ---- forward EC2 instance events to the management account ----------------------------------------------------
+    const busArn = `arn:${Aws.PARTITION}:events:${managementRegion}:${managementAccount}:event-bus/${EVENT_BUS_NAME}`;
+    const forwardRole = new Role(this, 'ForwardEventsRole', {
+      description: 'EventBridge forwards EC2 instance events to the Capstan management bus',
+      assumedBy: new ServicePrincipal('events.amazonaws.com'),
+    });
+    const forwardDlq = new Queue(this, 'ForwardEventsDeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(forwardDlq).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the event forwarding rule.',
+    });
+    new Rule(this, 'ForwardInstanceStateChanges', {
+      description: 'Capstan: forward EC2 instance state changes to the management account',
+      eventPattern: { source: ['aws.ec2'], detailType: ['EC2 Instance State-change Notification'] },
+      targets: [
+        new EventBusTarget(EventBus.fromEventBusArn(this, 'ManagementEventBus', busArn), { role: forwardRole, deadLetterQueue: forwardDlq }),
+      ],
+    });
+  }
+}
