@@ -212,6 +212,7 @@ function assembleCluster(ctx: ImportContext, cluster: ManifestDoc, parts: Cluste
     const machineProvider = providerOfKind(located.doc.kind);
     if (machineProvider !== provider) {
       problems.invalidAt(located.doc, 'kind', `${located.doc.kind} does not match the cluster's infrastructure ${parts.infrastructure.doc.kind}`);
+      return {};
     }
     return readMachineSpec(provider, located.spec, (field, message) => problems.invalidAt(located.doc, field, message));
   };

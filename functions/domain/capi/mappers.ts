@@ -148,11 +148,17 @@ export function readDrainTimeout(spec: unknown): unknown {
   return firstDefined(at(spec, 'nodeDrainTimeout'), at(spec, 'deletion', 'nodeDrainTimeoutSeconds'));
 }
 
-/** A Capstan duration from a v1beta1 Go duration or v1beta2 seconds, reporting anything else against `field`. */
+/**
+ * A Capstan duration from a v1beta1 Go duration string or, for a v1beta2 field (its name ends in `Seconds`), an
+ * integer number of seconds; anything else is reported against `field`.
+ */
 export function readDuration(value: unknown, field: string, report: Report): string | undefined {
   if (value === undefined || value === null) return undefined;
-  const duration = toCapstanDuration(value);
-  if (duration === undefined) report(field, `must be a duration like "300s" or "10m" (or integer seconds), got ${JSON.stringify(value)}`);
+  const seconds = field.endsWith('Seconds');
+  const duration = seconds === (typeof value === 'number') ? toCapstanDuration(value) : undefined;
+  if (duration === undefined) {
+    report(field, seconds ? `must be a non-negative integer number of seconds, got ${JSON.stringify(value)}` : `must be a duration like "300s" or "10m0s", got ${JSON.stringify(value)}`);
+  }
   return duration;
 }
 
