@@ -1,4 +1,25 @@
-/** Entry point placeholder: being written in this session (see functions/README). */
-export async function handler(): Promise<never> {
-  throw new Error("phases/delete-infrastructure: not wired yet");
+/**
+ * DeleteInfrastructure phase: tear the cluster's infrastructure down in dependency order. Retried (by the
+ * workflow) while the provider reports that something remains.
+ */
+import { getDeps, type Deps } from '../adapters/deps.js';
+import { InfrastructureDeletionInProgressError } from './lib/errors.js';
+import { field, providerOf, refOf } from './lib/phase.js';
+
+/** `{ done: true }` once nothing remains; InfrastructureDeletionInProgressError before. */
+export async function deleteInfrastructure(input: unknown, deps: Deps): Promise<{ done: boolean }> {
+  const name = field(input, 'cluster');
+  const cluster = await deps.store.getCluster(name);
+  if (!cluster) return { done: true };
+  const result = await providerOf(deps, cluster).deleteInfrastructure(refOf(cluster), cluster.spec);
+  if (!result.done) throw new InfrastructureDeletionInProgressError(`cluster ${name}: infrastructure still being deleted`);
+  await deps.store.appendEvents(name, [{
+    id: `InfrastructureDeleted/${cluster.metadata.uid}`,
+    type: 'InfrastructureDeleted',
+    time: deps.clock.now().toISOString(),
+    message: 'cluster infrastructure deleted',
+  }]);
+  return { done: true };
 }
+
+export const handler = async (input: unknown) => deleteInfrastructure(input, await getDeps());

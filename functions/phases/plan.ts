@@ -1,4 +1,125 @@
-/** Entry point placeholder: being written in this session (see functions/README). */
-export async function handler(): Promise<never> {
-  throw new Error("phases/plan: not wired yet");
+/**
+ * Plan phase: observe the cluster and its machines, ask the pure planner for the next intents, persist status
+ * and events, and tell the workflow what to do next (Act, Wait, or finish).
+ *
+ * Note: safe to re-run from any line. Nothing is trusted from an earlier run: the lease is re-taken (renewed when
+ * this execution already holds it), the machines are re-observed, the plan is recomputed, events have
+ * deterministic ids.
+ */
+import { getDeps, type Deps } from '../adapters/deps.js';
+import type { Cluster } from '../domain/cluster.js';
+import { durationSeconds } from '../domain/duration.js';
+import type { NewEvent } from '../domain/machine.js';
+import { planCluster } from '../domain/planner/index.js';
+import type { Intent, Plan } from '../domain/planner/types.js';
+import { deriveStatus } from '../domain/status.js';
+import { PhaseInputError } from './lib/errors.js';
+import { observeMachines } from './lib/observe.js';
+import { field, providerOf, updateCluster } from './lib/phase.js';
+
+/** What the workflow's Decide state reads. `Superseded`: another execution holds the cluster. */
+export interface PlanOutput {
+  readonly cluster: string;
+  readonly generation: number;
+  readonly iteration: number;
+  readonly plan: {
+    readonly action: Plan['action'] | 'ContinueAsNew' | 'Superseded' | 'Gone';
+    readonly intents: readonly (Intent & { readonly timeoutSeconds?: number })[];
+    readonly waitSeconds?: number;
+    readonly notes?: readonly string[];
+    readonly blocked?: Plan['blocked'];
+  };
 }
+
+function out(cluster: string, generation: number, iteration: number, plan: PlanOutput['plan']): PlanOutput {
+  return { cluster, generation, iteration, plan };
+}
+
+/** Machines still Draining or Deleting that no intent covers get their step again (resume after a crash). */
+function resumeRemovals(intents: readonly Intent[], machines: readonly { name: string; pool: string; phase: string }[]): Intent[] {
+  const covered = new Set(intents.flatMap((i) => ('machine' in i ? [typeof i.machine === 'string' ? i.machine : i.machine.name] : [])));
+  const extra: Intent[] = [];
+  for (const m of machines) {
+    if (covered.has(m.name)) continue;
+    if (m.phase === 'Draining') extra.push({ kind: 'RetireMachine', machine: m.name, pool: m.pool, reason: 'Outdated' });
+    if (m.phase === 'Deleting') extra.push({ kind: 'DeleteMachine', machine: m.name, pool: m.pool, reason: 'Outdated' });
+  }
+  return [...intents, ...extra];
+}
+
+function rolloutEvents(cluster: Cluster, plan: Plan, now: Date): NewEvent[] {
+  const { uid, generation } = cluster.metadata;
+  const time = now.toISOString();
+  const events: NewEvent[] = [];
+  if (plan.action === 'Act' && plan.intents.some((i) => i.kind !== 'EnsureInfrastructure')) {
+    events.push({ id: `RolloutStarted/${uid}/${generation}`, type: 'RolloutStarted', time, message: `rollout of generation ${generation} started: ${plan.notes[0] ?? 'converging'}`, data: { generation } });
+  }
+  if (plan.action === 'Done' && !cluster.metadata.deletionTimestamp) {
+    events.push({ id: `RolloutCompleted/${uid}/${generation}`, type: 'RolloutCompleted', time, message: `the cluster matches generation ${generation}`, data: { generation } });
+  }
+  if (plan.blocked && plan.action === 'Blocked') {
+    events.push({ id: `RolloutBlocked/${uid}/${generation}/${plan.blocked.reason}`, type: 'RolloutBlocked', time, message: plan.blocked.message, data: { generation, reason: plan.blocked.reason } });
+  }
+  return events;
+}
+
+/** Runs one plan step for the cluster named in the input. */
+export async function plan(input: unknown, deps: Deps): Promise<PlanOutput> {
+  const name = field(input, 'cluster');
+  const execution = field(input, 'execution');
+  const iteration = Number((input as { iteration?: unknown }).iteration ?? 0);
+  if (!Number.isInteger(iteration) || iteration < 0) throw new PhaseInputError('phase input: iteration must be a non-negative integer');
+  const now = deps.clock.now();
+
+  const cluster = await deps.store.getCluster(name);
+  if (!cluster) return out(name, 0, iteration + 1, { action: 'Gone', intents: [] });
+  const generation = cluster.metadata.generation;
+  if (!(await deps.store.acquireLease(name, execution, deps.settings.leaseTtlSeconds, now))) {
+    return out(name, generation, iteration + 1, { action: 'Superseded', intents: [] });
+  }
+
+  let provider;
+  try {
+    provider = providerOf(deps, cluster);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const machines = await deps.store.listMachines(name);
+    await updateCluster(deps, name, (c) => ({ ...c, status: deriveStatus({ cluster: c, machines, now, providerDisabled: message }) }));
+    await deps.store.releaseLease(name, execution);
+    return out(name, generation, iteration + 1, { action: 'Blocked', intents: [], blocked: { reason: 'ProviderDisabled', message } });
+  }
+
+  const records = await deps.store.listMachines(name, { includeDeleted: true });
+  const observed = await observeMachines(deps, cluster, provider, records);
+  const decided = planCluster({ cluster, machines: observed.machines, now, maxBootAttempts: deps.settings.maxBootAttempts });
+  const live = observed.machines.filter((m) => m.phase !== 'Deleted');
+  const intents = decided.action === 'Paused' ? [] : resumeRemovals(decided.intents, live);
+  const action: Plan['action'] = intents.length && decided.action !== 'Paused' ? 'Act' : decided.action;
+  const effective: Plan = { ...decided, action, intents };
+
+  const events = rolloutEvents(cluster, effective, now);
+  if (events.length) await deps.store.appendEvents(name, events);
+  const finishing = action === 'Done' || action === 'Blocked' || action === 'Paused';
+  if (!intents.some((i) => i.kind === 'DeleteCluster')) {
+    await updateCluster(deps, name, (c) => ({
+      ...c,
+      status: deriveStatus({ cluster: { ...c, metadata: { ...c.metadata, generation: Math.min(c.metadata.generation, generation) } }, machines: live, now, plan: effective, ...(finishing ? {} : { activeRollout: execution }) }),
+    }));
+  }
+  if (finishing) await deps.store.releaseLease(name, execution);
+
+  const startupTimeout = durationSeconds(cluster.spec.healthCheck.nodeStartupTimeout);
+  const decorated = intents.map((i) => (i.kind === 'CreateMachine' ? { ...i, timeoutSeconds: Math.max(1, startupTimeout) } : i));
+  if (action === 'Act' && iteration + 1 >= deps.settings.continueAfterIterations) {
+    return out(name, generation, iteration + 1, { action: 'ContinueAsNew', intents: [] });
+  }
+  return out(name, generation, iteration + 1, {
+    action,
+    intents: decorated,
+    ...(action === 'Wait' ? { waitSeconds: Math.max(1, Math.round(decided.waitSeconds ?? deps.settings.pollSeconds)) } : {}),
+    notes: decided.notes.slice(0, 20),
+    ...(decided.blocked ? { blocked: decided.blocked } : {}),
+  });
+}
+
+export const handler = async (input: unknown): Promise<PlanOutput> => plan(input, await getDeps());

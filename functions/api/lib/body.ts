@@ -1,0 +1,42 @@
+/**
+ * Request bodies: content types, the single-document rule for cluster routes, and `If-Match`.
+ */
+import { UnsupportedMediaTypeError, ValidationError } from '../../domain/errors.js';
+import { parseBodyDocuments } from '../../domain/spec/index.js';
+import type { ApiRequest } from '../../middleware/http.js';
+
+export const DOCUMENT_TYPES = ['application/json', 'application/yaml', 'application/x-yaml', 'text/yaml'] as const;
+export const PATCH_TYPES = ['application/merge-patch+json', 'application/json'] as const;
+
+/** The media type of the request without parameters (`; charset=utf-8`). */
+export function mediaType(request: ApiRequest): string | undefined {
+  return request.headers['content-type']?.split(';')[0]?.trim().toLowerCase() || undefined;
+}
+
+/** Parses every document of the body (JSON or YAML). */
+export function bodyDocuments(request: ApiRequest, allowed: readonly string[] = DOCUMENT_TYPES): unknown[] {
+  const type = mediaType(request);
+  if (!type || !allowed.includes(type)) throw new UnsupportedMediaTypeError(type, allowed);
+  if (request.body === undefined || request.body.trim() === '') throw new ValidationError([{ path: 'body', message: 'must not be empty' }]);
+  return parseBodyDocuments(request.body, type);
+}
+
+/** Parses a body that must hold exactly one document. */
+export function singleDocument(request: ApiRequest, allowed: readonly string[] = DOCUMENT_TYPES): unknown {
+  const docs = bodyDocuments(request, allowed);
+  if (docs.length !== 1) throw new ValidationError([{ path: 'body', message: `must hold exactly one document, got ${docs.length} (use POST /v1/apply for several)` }]);
+  return docs[0];
+}
+
+/** `If-Match` without quotes or weak prefix, or undefined. */
+export function ifMatch(request: ApiRequest): string | undefined {
+  const raw = request.headers['if-match'];
+  if (raw === undefined || raw.trim() === '' || raw.trim() === '*') return undefined;
+  return raw.trim().replace(/^W\//, '').replace(/^"|"$/g, '');
+}
+
+/** `?dryRun=true` (also `1`, `All` as kubectl sends). */
+export function isDryRun(request: ApiRequest): boolean {
+  const v = request.query.dryRun;
+  return v === 'true' || v === '1' || v === 'All';
+}

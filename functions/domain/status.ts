@@ -1,0 +1,136 @@
+/**
+ * Cluster status, derived from what is observed on every run (Cluster API style), never accumulated.
+ */
+import { CONTROL_PLANE_POOL, type Cluster, type ClusterPhase, type ClusterStatus, type Condition, type ConditionStatus, type PoolStatus } from './cluster.js';
+import type { Machine } from './machine.js';
+import type { Plan } from './planner/types.js';
+import { compareVersions } from './semver.js';
+
+/** Condition types Capstan reports. */
+export const CONDITIONS = {
+  Ready: 'Ready',
+  InfrastructureReady: 'InfrastructureReady',
+  ControlPlaneReady: 'ControlPlaneReady',
+  WorkersReady: 'WorkersReady',
+  RolloutProgressing: 'RolloutProgressing',
+  ProviderAvailable: 'ProviderAvailable',
+  Paused: 'Paused',
+} as const;
+
+/** Condition reasons (PascalCase constants). */
+export const REASONS = {
+  RolloutCompleted: 'RolloutCompleted',
+  RollingOut: 'RollingOut',
+  WaitingForMachines: 'WaitingForMachines',
+  MachineBootstrapFailed: 'MachineBootstrapFailed',
+  ProgressDeadlineExceeded: 'ProgressDeadlineExceeded',
+  Paused: 'Paused',
+  Deleting: 'Deleting',
+  ProviderDisabled: 'ProviderDisabled',
+  Provisioning: 'Provisioning',
+  AllMachinesReady: 'AllMachinesReady',
+  MachinesNotReady: 'MachinesNotReady',
+  TooManyUnhealthy: 'TooManyUnhealthy',
+} as const;
+
+export interface DeriveStatusInput {
+  readonly cluster: Cluster;
+  /** Non-deleted machine records. */
+  readonly machines: readonly Machine[];
+  readonly now: Date;
+  /** The latest plan, when the caller just planned. */
+  readonly plan?: Plan;
+  /** Infrastructure endpoint once known. */
+  readonly controlPlaneEndpoint?: string;
+  /** Set when the cluster's provider is switched off in this hosting. */
+  readonly providerDisabled?: string;
+  /** Overrides the RolloutProgressing condition (e.g. a stuck rollout found by the sweep). */
+  readonly rolloutCondition?: { readonly status: ConditionStatus; readonly reason: string; readonly message: string };
+  readonly activeRollout?: string;
+}
+
+function poolStatus(name: string, desiredVersion: string, replicas: number, machines: readonly Machine[], isUpdated: (m: Machine) => boolean): PoolStatus {
+  const live = machines.filter((m) => m.pool === name && m.phase !== 'Deleted');
+  const versions = live.map((m) => m.version).sort(compareVersions);
+  return {
+    name,
+    version: versions[0] ?? desiredVersion,
+    replicas: live.length,
+    readyReplicas: live.filter((m) => m.phase === 'Ready').length,
+    updatedReplicas: live.filter((m) => m.phase !== 'Failed' && isUpdated(m)).length,
+    unavailableReplicas: Math.max(0, replicas - live.filter((m) => m.phase === 'Ready').length),
+  };
+}
+
+function condition(previous: readonly Condition[] | undefined, now: Date, type: string, status: ConditionStatus, reason?: string, message?: string): Condition {
+  const before = previous?.find((c) => c.type === type);
+  const lastTransitionTime = before && before.status === status ? before.lastTransitionTime : now.toISOString();
+  return { type, status, ...(reason ? { reason } : {}), ...(message ? { message } : {}), lastTransitionTime };
+}
+
+/** Derives the whole status from the spec, the machines and (optionally) the latest plan. */
+export function deriveStatus(input: DeriveStatusInput): ClusterStatus {
+  const { cluster, machines, now, plan } = input;
+  const spec = cluster.spec;
+  const prev = cluster.status?.conditions;
+  const cpAfter = spec.controlPlane.rollout.after;
+  const cp = poolStatus(CONTROL_PLANE_POOL, spec.version, spec.controlPlane.replicas, machines, (m) => m.version === spec.version && !(cpAfter && m.createdAt < cpAfter));
+  const workers = spec.workers.map((pool) => {
+    const version = pool.version ?? spec.version;
+    return poolStatus(pool.name, version, pool.replicas, machines, (m) => m.version === version && !(pool.rollout.after && m.createdAt < pool.rollout.after));
+  });
+  const cpReady = cp.readyReplicas === spec.controlPlane.replicas && cp.updatedReplicas === spec.controlPlane.replicas && cp.replicas === spec.controlPlane.replicas;
+  const workersReady = spec.workers.every((pool, i) => {
+    const s = workers[i]!;
+    return s.readyReplicas === pool.replicas && s.updatedReplicas === pool.replicas && s.replicas === pool.replicas;
+  });
+  const deleting = Boolean(cluster.metadata.deletionTimestamp);
+  const everReady = cluster.status?.phase === 'Ready' || cluster.status?.phase === 'Updating';
+  const converged = cpReady && workersReady && (!plan || plan.action === 'Done');
+  const blocked = plan?.action === 'Blocked' ? plan.blocked : undefined;
+
+  let phase: ClusterPhase;
+  if (deleting) phase = 'Deleting';
+  else if (input.providerDisabled) phase = 'Failed';
+  else if (converged) phase = 'Ready';
+  else if (blocked && !everReady) phase = 'Failed';
+  else if (!everReady) phase = 'Provisioning';
+  else phase = 'Updating';
+
+  let rollout: Condition;
+  if (input.rolloutCondition) rollout = condition(prev, now, CONDITIONS.RolloutProgressing, input.rolloutCondition.status, input.rolloutCondition.reason, input.rolloutCondition.message);
+  else if (spec.paused) rollout = condition(prev, now, CONDITIONS.RolloutProgressing, 'False', REASONS.Paused, 'spec.paused is true: progress stops at the next step boundary');
+  else if (blocked) rollout = condition(prev, now, CONDITIONS.RolloutProgressing, 'False', blocked.reason, blocked.message);
+  else if (converged) rollout = condition(prev, now, CONDITIONS.RolloutProgressing, 'False', REASONS.RolloutCompleted, 'the cluster matches its spec');
+  else rollout = condition(prev, now, CONDITIONS.RolloutProgressing, 'True', REASONS.RollingOut, plan?.notes[0] ?? 'converging on the spec');
+
+  const conditions: Condition[] = [
+    condition(prev, now, CONDITIONS.Ready, phase === 'Ready' ? 'True' : 'False', phase === 'Ready' ? REASONS.AllMachinesReady : phase, phase === 'Ready' ? 'every machine is Ready and up to date' : `cluster is ${phase}`),
+    input.providerDisabled
+      ? condition(prev, now, CONDITIONS.ProviderAvailable, 'False', REASONS.ProviderDisabled, input.providerDisabled)
+      : condition(prev, now, CONDITIONS.ProviderAvailable, 'True'),
+    condition(prev, now, CONDITIONS.InfrastructureReady, input.controlPlaneEndpoint || cluster.status?.controlPlaneEndpoint ? 'True' : 'False', input.controlPlaneEndpoint || cluster.status?.controlPlaneEndpoint ? undefined : REASONS.Provisioning),
+    condition(prev, now, CONDITIONS.ControlPlaneReady, cpReady ? 'True' : 'False', cpReady ? REASONS.AllMachinesReady : REASONS.MachinesNotReady, `${cp.readyReplicas}/${spec.controlPlane.replicas} ready, ${cp.updatedReplicas} up to date`),
+    condition(prev, now, CONDITIONS.WorkersReady, workersReady ? 'True' : 'False', workersReady ? REASONS.AllMachinesReady : REASONS.MachinesNotReady,
+      workers.map((w, i) => `${w.name} ${w.readyReplicas}/${spec.workers[i]!.replicas}`).join(', ') || 'no worker pools'),
+    rollout,
+    condition(prev, now, CONDITIONS.Paused, spec.paused ? 'True' : 'False', spec.paused ? REASONS.Paused : undefined),
+  ];
+  const endpoint = input.controlPlaneEndpoint ?? cluster.status?.controlPlaneEndpoint;
+  return {
+    phase,
+    observedGeneration: cluster.metadata.generation,
+    controlPlane: cp,
+    workers,
+    conditions,
+    ...(endpoint ? { controlPlaneEndpoint: endpoint } : {}),
+    ...(input.activeRollout ? { activeRollout: input.activeRollout } : {}),
+    lastUpdated: now.toISOString(),
+  };
+}
+
+/** The status of a cluster that was just accepted and has not been planned yet. */
+export function initialStatus(cluster: Omit<Cluster, 'status'>, now: Date, providerDisabled?: string): ClusterStatus {
+  const s = deriveStatus({ cluster: { ...cluster, status: undefined as never }, machines: [], now, ...(providerDisabled ? { providerDisabled } : {}) });
+  return { ...s, observedGeneration: 0 };
+}

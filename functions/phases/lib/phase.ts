@@ -1,0 +1,105 @@
+/**
+ * What every workflow phase shares: input parsing, the cluster's provider reference, conditional machine updates
+ * with retry, and machine events with deterministic ids.
+ *
+ * A phase handler is thin: parse → observe → decide → act → persist, and safe to re-run from any line.
+ */
+import type { Deps } from '../../adapters/deps.js';
+import { clusterAccount, clusterRegion, type Cluster } from '../../domain/cluster.js';
+import { StoreConflictError } from '../../domain/errors.js';
+import type { EventType, Machine, NewEvent } from '../../domain/machine.js';
+import type { ClusterRef, MachineProvider, ProviderScope } from '../../domain/provider.js';
+import { PhaseInputError } from './errors.js';
+
+/** The input every Map item of the workflow carries. */
+export interface IntentInput<I> {
+  readonly cluster: string;
+  readonly execution: string;
+  readonly intent: I;
+}
+
+/** Reads a required string field of a phase input. */
+export function field(input: unknown, name: string): string {
+  const value = (input as Record<string, unknown> | null)?.[name];
+  if (typeof value !== 'string' || value === '') throw new PhaseInputError(`phase input: ${name} must be a non-empty string`);
+  return value;
+}
+
+/** Reads the intent object of a phase input. */
+export function intentOf<I>(input: unknown): I {
+  const intent = (input as Record<string, unknown> | null)?.intent;
+  if (typeof intent !== 'object' || intent === null) throw new PhaseInputError('phase input: intent must be an object');
+  return intent as I;
+}
+
+/** The provider scope of a cluster (one sweep list call covers a scope). */
+export function scopeOf(cluster: Pick<Cluster, 'spec'>): ProviderScope {
+  const infra = cluster.spec.infrastructure;
+  return {
+    provider: infra.provider,
+    account: clusterAccount(cluster.spec),
+    region: clusterRegion(cluster.spec),
+    ...(infra.provider === 'aws' && infra.roleArn ? { roleArn: infra.roleArn } : {}),
+  };
+}
+
+/** The provider's reference to a cluster. */
+export function refOf(cluster: Cluster): ClusterRef {
+  return { name: cluster.metadata.name, uid: cluster.metadata.uid, scope: scopeOf(cluster) };
+}
+
+/** The cluster's provider (throws ProviderDisabledError when switched off here). */
+export function providerOf(deps: Deps, cluster: Pick<Cluster, 'spec'>): MachineProvider {
+  return deps.providers.get(cluster.spec.infrastructure.provider);
+}
+
+/**
+ * Applies `change` to the stored machine with a conditional write, re-reading and re-applying on a lost race.
+ * `change` returns undefined to leave the machine as it is. Returns the machine as stored afterwards.
+ */
+export async function updateMachine(deps: Deps, cluster: string, name: string, change: (m: Machine) => Machine | undefined): Promise<Machine | undefined> {
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const current = await deps.store.getMachine(cluster, name);
+    if (!current) return undefined;
+    const next = change(current);
+    if (!next) return current;
+    try {
+      return await deps.store.putMachine(next, current.recordVersion);
+    } catch (error) {
+      if (!(error instanceof StoreConflictError)) throw error;
+    }
+  }
+  throw new StoreConflictError(`machine ${name}: too many concurrent updates`);
+}
+
+/** A machine event whose id is deterministic (type + machine + incarnation), so a retried step never duplicates it. */
+export function machineEvent(type: EventType, machine: Machine, time: Date, message: string, data: NewEvent['data'] = {}): NewEvent {
+  return {
+    id: `${type}/${machine.name}/${machine.bootAttempt ?? 1}`,
+    type,
+    time: time.toISOString(),
+    machine: machine.name,
+    pool: machine.pool,
+    message,
+    data: { phase: machine.phase, version: machine.version, role: machine.role, ...data },
+  };
+}
+
+/**
+ * Re-reads the cluster and writes `change(cluster)` conditionally, retrying on a lost race (API writes and status
+ * writes interleave). Returns undefined when the cluster is gone.
+ */
+export async function updateCluster(deps: Deps, name: string, change: (c: Cluster) => Cluster | undefined): Promise<Cluster | undefined> {
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const current = await deps.store.getCluster(name);
+    if (!current) return undefined;
+    const next = change(current);
+    if (!next) return current;
+    try {
+      return await deps.store.updateCluster(next, current.metadata.resourceVersion);
+    } catch (error) {
+      if ((error as Error).name !== 'PreconditionFailedError' && !(error instanceof StoreConflictError)) throw error;
+    }
+  }
+  throw new StoreConflictError(`cluster ${name}: too many concurrent updates`);
+}

@@ -1,0 +1,57 @@
+/**
+ * `npm start`: the local control plane. Binds to 127.0.0.1 only; never calls AWS unless CAPSTAN_ENABLE_AWS=1.
+ *
+ * Environment: CAPSTAN_PORT (7070), CAPSTAN_HOME (./.capstan), CAPSTAN_TOKEN, CAPSTAN_RECONCILE_SECONDS (60),
+ * CAPSTAN_LOCAL_BOOT_MS (2000), CAPSTAN_LOCAL_FAULTS (JSON), CAPSTAN_LOG_LEVEL (info), CAPSTAN_ENABLE_AWS.
+ */
+import { createLogger, type LogLevel } from '../../functions/adapters/logger.js';
+import { installLoopbackGuard } from './network-guard.js';
+import { startLocalStack } from './stack.js';
+
+function intEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) {
+    process.stderr.write(`${name}: must be a non-negative integer, got ${JSON.stringify(raw)}\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+async function main(): Promise<void> {
+  const awsEnabled = process.env.CAPSTAN_ENABLE_AWS === '1';
+  if (!awsEnabled) installLoopbackGuard();
+  const log = createLogger({ level: (process.env.CAPSTAN_LOG_LEVEL as LogLevel | undefined) ?? 'info' });
+  const stack = await startLocalStack({
+    home: process.env.CAPSTAN_HOME ?? '.capstan',
+    port: intEnv('CAPSTAN_PORT', 7070),
+    ...(process.env.CAPSTAN_TOKEN ? { token: process.env.CAPSTAN_TOKEN } : {}),
+    reconcileSeconds: intEnv('CAPSTAN_RECONCILE_SECONDS', 60),
+    logger: log,
+  });
+  process.stdout.write(
+    [
+      `Capstan control plane (local) listening on ${stack.url}`,
+      `  token: ${stack.tokenPath ? `${stack.tokenPath} (export CAPSTAN_TOKEN=$(cat ${stack.tokenPath}))` : 'from CAPSTAN_TOKEN'}`,
+      `  state: ${stack.home}`,
+      `  AWS: ${awsEnabled ? 'ENABLED (CAPSTAN_ENABLE_AWS=1)' : 'disabled: only loopback traffic; clusters with provider aws are stored but not provisioned'}`,
+      `  try:  curl -s ${stack.url}/healthz`,
+      '',
+    ].join('\n'),
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down (machines keep running; they are re-adopted on the next start)', { signal });
+    stack.close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`capstan: could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

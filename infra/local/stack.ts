@@ -1,0 +1,175 @@
+/**
+ * The whole control plane in one process: the API handlers behind a loopback HTTP server, dynalite as the table,
+ * the ASL interpreter running the rollout workflow with the phase handlers, the local provider, and the
+ * reconcile timer. `npm start` runs this; integration tests, the CLI tests, the demo and the benchmarks start it
+ * in-process.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { installDeps, resetDeps, DEFAULT_SETTINGS, type Deps, type Settings } from '../../functions/adapters/deps.js';
+import { createLogger, silentLogger, type Logger } from '../../functions/adapters/logger.js';
+import { DynamoDbStore } from '../../functions/adapters/store/dynamodb-store.js';
+import { systemClock, type Clock, type Principal } from '../../functions/domain/ports.js';
+import { handler as continueHandler } from '../../functions/phases/continue.js';
+import { handler as createMachine } from '../../functions/phases/create-machine.js';
+import { handler as deleteCluster } from '../../functions/phases/delete-cluster.js';
+import { handler as deleteInfrastructure } from '../../functions/phases/delete-infrastructure.js';
+import { handler as deleteMachine } from '../../functions/phases/delete-machine.js';
+import { handler as ensureInfrastructure } from '../../functions/phases/ensure-infrastructure.js';
+import { handler as machineFailed } from '../../functions/phases/machine-failed.js';
+import { handler as plan } from '../../functions/phases/plan.js';
+import { handler as retireMachine } from '../../functions/phases/retire-machine.js';
+import { handler as rolloutFailed } from '../../functions/phases/rollout-failed.js';
+import { LocalProvider, localOnlyRegistry, type ProviderRegistry } from '../../providers/index.js';
+import type { LocalFaults } from '../../providers/local/faults.js';
+import { bearerAuthenticator, ensureSecretFile, resolveToken } from './auth.js';
+import { startLocalDynamo, type LocalDynamo } from './dynamo.js';
+import { startHttpServer, type LocalHttpServer } from './http-server.js';
+import { LocalWorkflow } from './workflow-runner.js';
+
+export interface LocalStackOptions {
+  /** CAPSTAN_HOME: table files, token, machines. @default ./.capstan */
+  readonly home?: string;
+  /** Loopback port of the API. @default 0 (a free port) */
+  readonly port?: number;
+  /** Explicit API token. @default the one in `$home/token` (generated on first start) */
+  readonly token?: string;
+  /** Keep the table on disk under `$home/dynamodb` (survives restarts). @default true */
+  readonly persist?: boolean;
+  /** Boot time of local machines. @default CAPSTAN_LOCAL_BOOT_MS or 2000 */
+  readonly bootMs?: number;
+  /** Time to evict one simulated pod. @default provider default */
+  readonly drainMsPerPod?: number;
+  readonly faults?: LocalFaults;
+  /** Seconds between reconcile sweeps; 0 disables the timer. @default 60 */
+  readonly reconcileSeconds?: number;
+  readonly settings?: Partial<Settings>;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Extra bearer tokens and their principals (tenancy). */
+  readonly principals?: ReadonlyMap<string, Principal>;
+  /** Provider registry override (tests); @default local only */
+  readonly providers?: (local: LocalProvider) => ProviderRegistry;
+  /** Resume unfinished rollouts on start. @default true */
+  readonly resume?: boolean;
+}
+
+export interface LocalStack {
+  readonly url: string;
+  readonly token: string;
+  /** Where the token is kept (undefined when given explicitly). */
+  readonly tokenPath: string | undefined;
+  readonly home: string;
+  readonly deps: Deps;
+  readonly provider: LocalProvider;
+  readonly workflow: LocalWorkflow;
+  readonly dynamo: LocalDynamo;
+  /** Runs one reconcile sweep now. */
+  sweep(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** Starts the local control plane. Only loopback addresses are used. */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const home = resolve(options.home ?? '.capstan');
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  const log = options.logger ?? silentLogger;
+  const clock = options.clock ?? systemClock;
+  const { token, path: tokenPath } = resolveToken(home, options.token);
+  const callbackSecret = Buffer.from(ensureSecretFile(join(home, 'callback-secret')), 'base64url');
+  const dynamo = await startLocalDynamo(options.persist === false ? {} : { path: join(home, 'dynamodb') });
+  const store = new DynamoDbStore({ client: dynamo.client, tableName: dynamo.tableName });
+  const provider = new LocalProvider({
+    home,
+    ...(options.bootMs !== undefined ? { bootMs: options.bootMs } : {}),
+    ...(options.drainMsPerPod !== undefined ? { drainMsPerPod: options.drainMsPerPod } : {}),
+    ...(options.faults ? { faults: options.faults } : {}),
+    clock,
+  });
+  const http = await startHttpServer(options.port !== undefined ? { port: options.port } : {});
+  const workflow = new LocalWorkflow({
+    store,
+    log,
+    functions: {
+      PlanFunctionArn: plan,
+      CreateMachineFunctionArn: createMachine,
+      MachineFailedFunctionArn: machineFailed,
+      RetireMachineFunctionArn: retireMachine,
+      DeleteMachineFunctionArn: deleteMachine,
+      EnsureInfrastructureFunctionArn: ensureInfrastructure,
+      DeleteInfrastructureFunctionArn: deleteInfrastructure,
+      DeleteClusterFunctionArn: deleteCluster,
+      ContinueFunctionArn: continueHandler,
+      RolloutFailedFunctionArn: rolloutFailed,
+    },
+  });
+  const deps: Deps = {
+    store,
+    workflow,
+    providers: options.providers ? options.providers(provider) : localOnlyRegistry(provider),
+    clock,
+    log,
+    authenticate: bearerAuthenticator(token, options.principals),
+    callbackSecret: async () => callbackSecret,
+    callbackBaseUrl: http.url,
+    settings: { ...DEFAULT_SETTINGS, pollSeconds: 1, ...options.settings },
+  };
+  installDeps(deps);
+
+  const sweep = async () => {
+    const { sweep: runSweep } = await import('../../functions/reconcile/sweep.js');
+    return (runSweep as unknown as (input: unknown, deps: Deps) => Promise<unknown>)({ source: 'local-timer' }, deps);
+  };
+  const reconcileSeconds = options.reconcileSeconds ?? 60;
+  let timer: NodeJS.Timeout | undefined;
+  let sweeping: Promise<unknown> | undefined;
+  if (reconcileSeconds > 0) {
+    timer = setInterval(() => {
+      sweeping ??= sweep()
+        .catch((error: unknown) => log.warn('reconcile sweep failed', { error }))
+        .finally(() => (sweeping = undefined));
+    }, reconcileSeconds * 1000);
+    timer.unref();
+  }
+  if (options.resume !== false) await resumeRollouts(deps, workflow, log);
+
+  return {
+    url: http.url,
+    token,
+    tokenPath,
+    home,
+    deps,
+    provider,
+    workflow,
+    dynamo,
+    sweep,
+    async close() {
+      if (timer) clearInterval(timer);
+      await sweeping;
+      await workflow.close();
+      await http.close();
+      await dynamo.close();
+      resetDeps();
+    },
+  };
+}
+
+/** Starts a rollout for every cluster that has not converged (an execution died with the previous process). */
+export async function resumeRollouts(deps: Deps, workflow: LocalWorkflow, log: Logger): Promise<number> {
+  let resumed = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await deps.store.listClusters({ limit: 100, ...(cursor ? { cursor } : {}) });
+    for (const cluster of page.items) {
+      const converged = cluster.status.phase === 'Ready' && cluster.status.observedGeneration === cluster.metadata.generation && !cluster.metadata.deletionTimestamp;
+      if (converged || (cluster.spec.paused && !cluster.metadata.deletionTimestamp)) continue;
+      await workflow.startRollout({ cluster: cluster.metadata.name, generation: cluster.metadata.generation, reason: 'resume' });
+      resumed++;
+    }
+    cursor = page.next;
+  } while (cursor);
+  if (resumed) log.info('resumed unfinished rollouts', { resumed });
+  return resumed;
+}
+
+export { createLogger };
