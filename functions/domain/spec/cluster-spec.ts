@@ -23,7 +23,7 @@ import { ValidationError, type Issue } from '../errors.js';
 import { scaledValue } from '../intstr.js';
 import { compareVersions, MAX_KUBELET_SKEW, minorSkew, parseVersion } from '../semver.js';
 import { cidrsOverlap, parseCidr } from './cidr.js';
-import { describeValue } from './documents.js';
+import { describeValue, hostileValueIssues } from './documents.js';
 import {
   annotationsField,
   cidrField,
@@ -221,6 +221,9 @@ export const clusterDocumentSchema = z.strictObject({
  * @throws ValidationError listing every issue
  */
 export function parseClusterDocument(raw: unknown, options: { readonly path?: string } = {}): ClusterDocument {
+  // Note: documents from parseBodyDocuments already passed this; others (a stored record, an import) may not have.
+  const hostile = hostileValueIssues(raw, options.path ?? '');
+  if (hostile.length > 0) throw new ValidationError(hostile.map((i) => ({ ...i, path: i.path || 'document' })));
   const result = clusterDocumentSchema.safeParse(raw, { reportInput: true });
   const prefix = options.path ?? '';
   const issues: Issue[] = result.success ? [] : result.error.issues.flatMap((issue) => toIssues(issue, prefix));
@@ -261,6 +264,9 @@ function validOr<T>(schema: z.ZodType<T>, value: unknown, fallback?: T): T | und
 }
 
 const cidrText = cidrField();
+const replicasField = intField(0, CLUSTER_LIMITS.poolReplicas);
+const surgeField = intOrPercentField();
+const unavailableField = intOrPercentField({ maxPercent: 100 });
 
 /** Rules between fields of a (raw) document. Each rule runs only when the fields it reads are valid on their own. */
 export function crossFieldIssues(raw: unknown): Issue[] {
@@ -317,7 +323,6 @@ export function crossFieldIssues(raw: unknown): Issue[] {
       if (first === undefined) names.set(pool.name, i);
       else issues.push({ path: `${at}.name`, message: `must be unique, got ${describeValue(pool.name)} again (also spec.workers[${first}].name)` });
     }
-    const replicasField = intField(0, CLUSTER_LIMITS.poolReplicas);
     const replicas = validOr(replicasField, pool.replicas, CLUSTER_DEFAULTS.workerReplicas);
     const min = validOr(replicasField, pool.minReplicas);
     const max = validOr(replicasField, pool.maxReplicas);
@@ -333,8 +338,8 @@ export function crossFieldIssues(raw: unknown): Issue[] {
     }
     const rollout = pool.rollout === undefined ? {} : asObject(pool.rollout);
     if (rollout && replicas !== undefined && (rollout.strategy ?? CLUSTER_DEFAULTS.workerStrategy) === 'RollingUpdate') {
-      const surge = validOr(intOrPercentField(), rollout.maxSurge, CLUSTER_DEFAULTS.workerMaxSurge as IntOrPercent);
-      const unavailable = validOr(intOrPercentField({ maxPercent: 100 }), rollout.maxUnavailable, CLUSTER_DEFAULTS.workerMaxUnavailable as IntOrPercent);
+      const surge = validOr(surgeField, rollout.maxSurge, CLUSTER_DEFAULTS.workerMaxSurge as IntOrPercent);
+      const unavailable = validOr(unavailableField, rollout.maxUnavailable, CLUSTER_DEFAULTS.workerMaxUnavailable as IntOrPercent);
       if (surge !== undefined && unavailable !== undefined) {
         // Note: a pool scaled to 0 is judged as if it had 1 replica, so scaling it up later cannot strand a rollout.
         const total = Math.max(replicas, 1);

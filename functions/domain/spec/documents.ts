@@ -118,6 +118,16 @@ function parseYaml(text: string): unknown[] {
   return values;
 }
 
+/**
+ * Issues that make a value unsafe to process further: forbidden keys, nesting deeper than MAX_DEPTH, non-JSON values
+ * and lone surrogates. Exported for callers that receive documents from elsewhere than `parseBodyDocuments`.
+ */
+export function hostileValueIssues(value: unknown, path: string): Issue[] {
+  const issues: Issue[] = [];
+  checkTree(value, path, 1, issues);
+  return issues;
+}
+
 /** Walks a parsed document, collecting forbidden keys, excessive depth, non-JSON values and lone surrogates. */
 function checkTree(value: unknown, path: string, depth: number, issues: Issue[]): void {
   if (issues.length >= 20) return;

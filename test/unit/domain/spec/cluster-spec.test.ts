@@ -316,3 +316,19 @@ describe('clusterDocumentJsonSchema', () => {
     expect(JSON.parse(JSON.stringify(schema))).toEqual(schema);
   });
 });
+
+describe('parseClusterDocument on hostile values', () => {
+  it.each([
+    ['a __proto__ key in kubeadm settings', '{"clusterConfiguration":{"__proto__":{"polluted":true}}}', 'spec.kubeadm.clusterConfiguration.__proto__'],
+    ['a constructor key deep in kubeadm files', '{"files":[{"constructor":{"prototype":1}}]}', 'spec.kubeadm.files[0].constructor'],
+  ])('fails when a document has %s', (_name, kubeadmJson, path) => {
+    const raw = { apiVersion: 'capstan.dev/v1alpha1', kind: 'Cluster', metadata: { name: 'x' }, spec: { infrastructure: { provider: 'local' }, version: 'v1.30.0', kubeadm: JSON.parse(kubeadmJson) as unknown } };
+    let error: unknown;
+    try {
+      parseClusterDocument(raw);
+    } catch (e) {
+      error = e;
+    }
+    expect((error as ValidationError).details).toEqual([{ path, message: expect.stringContaining('reserved key') }]);
+  });
+});
