@@ -8,7 +8,7 @@ import { CapstanError, ValidationError, type Issue } from '../domain/errors.js';
 import { importManifests } from '../domain/capi/index.js';
 import { parseClusterDocument } from '../domain/spec/index.js';
 import { httpHandler, type ApiRequest, type ApiResponse } from '../middleware/http.js';
-import { bodyDocuments, isDryRun } from './lib/body.js';
+import { bodyDocuments, isDryRun, stripServerFields } from './lib/body.js';
 import { updateIssues, writeClusterDocument, type WriteResult } from './lib/cluster-writes.js';
 
 function prefixed(prefix: string, issues: readonly Issue[]): Issue[] {
@@ -17,7 +17,7 @@ function prefixed(prefix: string, issues: readonly Issue[]): Issue[] {
 
 /** Validates every document, then writes each cluster; answers `{ applied: [{ name, action }] }`. */
 export async function apply(request: ApiRequest, deps: Deps): Promise<ApiResponse> {
-  const documents = bodyDocuments(request);
+  const documents = bodyDocuments(request).map((d) => ((d as { apiVersion?: unknown })?.apiVersion === 'capstan.dev/v1alpha1' ? stripServerFields(d) : d));
   const imported = importManifests(documents);
   const issues: Issue[] = [];
   const parsed: { doc: ClusterDocument; source: string }[] = [];

@@ -7,7 +7,7 @@ import { ValidationError } from '../domain/errors.js';
 import { mergePatch, parseClusterDocument } from '../domain/spec/index.js';
 import { httpHandler, type ApiRequest, type ApiResponse } from '../middleware/http.js';
 import { accountFilter, visibleCluster } from './lib/access.js';
-import { ifMatch, isDryRun, PATCH_TYPES, singleDocument } from './lib/body.js';
+import { ifMatch, isDryRun, PATCH_TYPES, singleDocument, stripServerFields } from './lib/body.js';
 import { startRollout, writeClusterDocument, type WriteResult } from './lib/cluster-writes.js';
 
 const NAME_LIMIT = 100;
@@ -56,7 +56,7 @@ export async function getCluster(request: ApiRequest, deps: Deps): Promise<ApiRe
 /** Creates (201) or replaces (200) a cluster; an unchanged spec is a no-op. */
 export async function putCluster(request: ApiRequest, deps: Deps): Promise<ApiResponse> {
   const name = pathName(request);
-  const raw = singleDocument(request);
+  const raw = stripServerFields(singleDocument(request));
   checkName(name, raw);
   const doc = parseClusterDocument(raw);
   const dryRun = isDryRun(request);

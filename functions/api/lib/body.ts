@@ -40,3 +40,21 @@ export function isDryRun(request: ApiRequest): boolean {
   const v = request.query.dryRun;
   return v === 'true' || v === '1' || v === 'All';
 }
+
+const SERVER_METADATA = ['uid', 'generation', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp'] as const;
+
+/**
+ * Drops what the server sets (status, metadata.uid/generation/resourceVersion/timestamps) from a Capstan document,
+ * so a resource read from the API can be sent back as it is (kubectl-style round trips).
+ */
+export function stripServerFields(doc: unknown): unknown {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return doc;
+  const { status: _status, ...rest } = doc as Record<string, unknown>;
+  const metadata = rest.metadata;
+  if (typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata)) {
+    const copy: Record<string, unknown> = { ...(metadata as Record<string, unknown>) };
+    for (const key of SERVER_METADATA) delete copy[key];
+    rest.metadata = copy;
+  }
+  return rest;
+}
