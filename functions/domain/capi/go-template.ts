@@ -72,7 +72,9 @@ function parseTemplate(text: string): Node[] {
       }
     } else if (word === 'end') {
       if (!stack.pop()) throw new TemplateUnsupportedError('template: {{ end }} without {{ if }}');
-    } else if (['range', 'with', 'define', 'template', 'block', 'break', 'continue'].includes(word) || action.startsWith('$')) {
+    } else if (action.startsWith('$')) {
+      throw new TemplateUnsupportedError(`template variables (${action}) are not supported`);
+    } else if (['range', 'with', 'define', 'template', 'block', 'break', 'continue'].includes(word)) {
       throw new TemplateUnsupportedError(`template action "${word}" is not supported`);
     } else {
       out().push({ type: 'print', expr: action });

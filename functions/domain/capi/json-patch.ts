@@ -38,18 +38,21 @@ export function applyPatch(target: Obj, operation: PatchOperation): void {
   const last = tokens.pop();
   if (last === undefined) throw new JsonPatchError('cannot patch the document root');
   let parent: unknown = target;
+  let walked = '';
+  const notContainer = (): JsonPatchError => new JsonPatchError(`path ${operation.path}: ${walked} is a ${typeof parent}, not an object or list`);
   for (const token of tokens) {
     if (Array.isArray(parent)) {
       parent = parent[arrayIndex(parent, token, operation.path, false)];
     } else {
       const o = asObj(parent);
-      if (!o) throw new JsonPatchError(`path ${operation.path}: ${token} is not inside an object`);
+      if (!o) throw notContainer();
       if (o[token] === undefined || o[token] === null) {
         if (operation.op === 'remove') return;
         o[token] = {};
       }
       parent = o[token];
     }
+    walked += `/${token}`;
   }
   if (Array.isArray(parent)) {
     const index = arrayIndex(parent, last, operation.path, operation.op === 'add');
@@ -59,7 +62,7 @@ export function applyPatch(target: Obj, operation: PatchOperation): void {
     return;
   }
   const o = asObj(parent);
-  if (!o) throw new JsonPatchError(`path ${operation.path}: parent is not an object`);
+  if (!o) throw notContainer();
   if (operation.op === 'remove') delete o[last];
   else o[last] = operation.value;
 }
