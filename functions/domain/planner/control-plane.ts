@@ -116,7 +116,9 @@ export function planControlPlane(ctx: PlanContext): { plan: PoolPlan; state: Con
         remove(victim.m, 'Unhealthy', `control plane: remediating ${victim.m.name}: ${victim.why}`);
         return { plan, state: state() };
       }
-      plan.notes.push(`control plane: not remediating ${victim.m.name}: removing it would leave ${others} healthy etcd members of ${members.length - 1}, below quorum`);
+      const message = `control plane: not remediating ${victim.m.name}: removing it would leave ${others} healthy etcd members of ${members.length - 1}, below quorum`;
+      plan.notes.push(message);
+      plan.blocked = { reason: 'QuorumAtRisk', message };
     }
   }
   scheduleHealthWakeUp(ctx, plan, members);
