@@ -11,4 +11,5 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   setupFiles: ['<rootDir>/test/setup/no-network.ts'],
   testTimeout: 30000,
+  reporters: ['default', '<rootDir>/test/setup/summary-reporter.cjs'],
 };

@@ -6,6 +6,7 @@
  */
 import { createLogger, type LogLevel } from '../../functions/adapters/logger.js';
 import { installLoopbackGuard } from './network-guard.js';
+import { silenceNodeVersionWarning } from './quiet-warnings.js';
 import { startLocalStack } from './stack.js';
 
 function intEnv(name: string, fallback: number): number {
@@ -20,6 +21,7 @@ function intEnv(name: string, fallback: number): number {
 }
 
 async function main(): Promise<void> {
+  silenceNodeVersionWarning();
   const awsEnabled = process.env.CAPSTAN_ENABLE_AWS === '1';
   if (!awsEnabled) installLoopbackGuard();
   const log = createLogger({ level: (process.env.CAPSTAN_LOG_LEVEL as LogLevel | undefined) ?? 'info' });

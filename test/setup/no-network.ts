@@ -4,8 +4,10 @@
  * nothing tries to read a real profile or the instance metadata service.
  */
 import { installLoopbackGuard } from '../../infra/local/network-guard.js';
+import { silenceNodeVersionWarning } from '../../infra/local/quiet-warnings.js';
 
 installLoopbackGuard();
+silenceNodeVersionWarning();
 process.env.AWS_ACCESS_KEY_ID ??= 'AKIDLOCALTEST';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'local-test-secret';
 process.env.AWS_REGION ??= 'us-east-1';
