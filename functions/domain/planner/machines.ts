@@ -84,7 +84,7 @@ function fnv1a(text: string): number {
 export function deletionPriority(machines: readonly Machine[], order: DeletionOrder, random?: () => number): Machine[] {
   const byName = [...machines].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const key = new Map<string, number>(byName.map((m) => [m.name, random ? random() : fnv1a(m.name)]));
-  const rank = (m: Machine): number => (m.deleteRequested ? 0 : m.phase === 'Failed' || isBooting(m) || !isAvailable(m) ? 1 : 2);
+  const rank = (m: Machine): number => (m.deleteRequested ? 0 : !isAvailable(m) ? 1 : 2);
   const policy = (a: Machine, b: Machine): number => {
     if (order === 'Oldest') return Date.parse(a.createdAt) - Date.parse(b.createdAt);
     if (order === 'Newest') return Date.parse(b.createdAt) - Date.parse(a.createdAt);
