@@ -1,0 +1,86 @@
+/**
+ * Machine images: the AMI of a machine template, or the one for its Kubernetes version.
+ *
+ * Convention when the template names no `imageId`: Cluster API's AWS provider (CAPA) publishes Ubuntu images built
+ * by image-builder from AWS account `258751437250`, named `capa-ami-ubuntu-24.04-<version>-<timestamp>` (kubeadm,
+ * kubelet, containerd and the AWS CLI preinstalled). Capstan takes the newest available x86_64 image of that name.
+ * Resolutions are cached per region + version (and per image id) for the life of the process: images of a released
+ * version do not change, and the cache saves one DescribeImages per machine.
+ */
+import { DescribeImagesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { ProviderRejectedError } from '../../functions/domain/errors.js';
+import { withThrottleRetries, type RetryOptions } from './aws-errors.js';
+
+/** The AWS account that owns CAPA's public AMIs. */
+export const CAPA_AMI_OWNER = '258751437250';
+
+/** The CAPA AMI name pattern of a Kubernetes version. */
+export function capaImageName(version: string, os = 'ubuntu-24.04'): string {
+  return `capa-ami-${os}-${version}-*`;
+}
+
+/** An image and the device name of its root volume (needed to size and encrypt it). */
+export interface ResolvedImage {
+  readonly imageId: string;
+  readonly rootDeviceName: string;
+}
+
+/** Options of `ImageResolver`. */
+export interface ImageResolverOptions {
+  /** @default CAPA_AMI_OWNER */
+  readonly owner?: string;
+  /** @default capaImageName */
+  readonly namePattern?: (version: string) => string;
+  readonly retry?: RetryOptions;
+}
+
+/** Resolves and caches images (see the module note). */
+export class ImageResolver {
+  private readonly cache = new Map<string, Promise<ResolvedImage>>();
+
+  constructor(private readonly options: ImageResolverOptions = {}) {}
+
+  /** The template's image, or the newest convention image of `version` in `region`. */
+  resolve(ec2: Pick<EC2Client, 'send'>, region: string, request: { readonly imageId?: string; readonly version: string }): Promise<ResolvedImage> {
+    const key = request.imageId ? `${region}/id/${request.imageId}` : `${region}/version/${request.version}`;
+    let pending = this.cache.get(key);
+    if (!pending) {
+      pending = this.lookup(ec2, region, request);
+      this.cache.set(key, pending);
+      pending.catch(() => this.cache.delete(key)); // never cache a failure
+    }
+    return pending;
+  }
+
+  private async lookup(ec2: Pick<EC2Client, 'send'>, region: string, request: { readonly imageId?: string; readonly version: string }): Promise<ResolvedImage> {
+    const pattern = (this.options.namePattern ?? capaImageName)(request.version);
+    const out = await withThrottleRetries(
+      'DescribeImages',
+      () =>
+        ec2.send(
+          new DescribeImagesCommand(
+            request.imageId
+              ? { ImageIds: [request.imageId] }
+              : {
+                  Owners: [this.options.owner ?? CAPA_AMI_OWNER],
+                  Filters: [
+                    { Name: 'name', Values: [pattern] },
+                    { Name: 'state', Values: ['available'] },
+                    { Name: 'architecture', Values: ['x86_64'] },
+                  ],
+                },
+          ),
+        ),
+      this.options.retry,
+    );
+    const newest = [...(out.Images ?? [])].filter((i) => i.ImageId).sort((a, b) => (b.CreationDate ?? '').localeCompare(a.CreationDate ?? ''))[0];
+    if (!newest) {
+      throw new ProviderRejectedError(
+        request.imageId
+          ? `template.imageId: image ${request.imageId} not found in ${region}`
+          : `template.imageId: none given and no image named ${pattern} owned by ${this.options.owner ?? CAPA_AMI_OWNER} in ${region}; set imageId`,
+      );
+    }
+    return { imageId: newest.ImageId!, rootDeviceName: newest.RootDeviceName ?? '/dev/sda1' };
+  }
+}
