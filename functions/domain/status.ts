@@ -31,6 +31,8 @@ export const REASONS = {
   AllMachinesReady: 'AllMachinesReady',
   MachinesNotReady: 'MachinesNotReady',
   TooManyUnhealthy: 'TooManyUnhealthy',
+  /** Must equal the planner's INFRASTRUCTURE_DELETED_REASON. */
+  InfrastructureDeleted: 'Deleted',
 } as const;
 
 export interface DeriveStatusInput {
@@ -104,26 +106,30 @@ export function deriveStatus(input: DeriveStatusInput): ClusterStatus {
   else if (converged) rollout = condition(prev, now, CONDITIONS.RolloutProgressing, 'False', REASONS.RolloutCompleted, 'the cluster matches its spec');
   else rollout = condition(prev, now, CONDITIONS.RolloutProgressing, 'True', REASONS.RollingOut, plan?.notes[0] ?? 'converging on the spec');
 
+  const endpoint = input.controlPlaneEndpoint ?? cluster.status?.controlPlaneEndpoint;
+  // Once the infrastructure is deleted (a deleting cluster), that fact is kept: the planner waits for it.
+  const infrastructureDeleted = deleting && prev?.some((c) => c.type === CONDITIONS.InfrastructureReady && c.status === 'False' && c.reason === REASONS.InfrastructureDeleted);
   const conditions: Condition[] = [
     condition(prev, now, CONDITIONS.Ready, phase === 'Ready' ? 'True' : 'False', phase === 'Ready' ? REASONS.AllMachinesReady : phase, phase === 'Ready' ? 'every machine is Ready and up to date' : `cluster is ${phase}`),
     input.providerDisabled
       ? condition(prev, now, CONDITIONS.ProviderAvailable, 'False', REASONS.ProviderDisabled, input.providerDisabled)
       : condition(prev, now, CONDITIONS.ProviderAvailable, 'True'),
-    condition(prev, now, CONDITIONS.InfrastructureReady, input.controlPlaneEndpoint || cluster.status?.controlPlaneEndpoint ? 'True' : 'False', input.controlPlaneEndpoint || cluster.status?.controlPlaneEndpoint ? undefined : REASONS.Provisioning),
+    infrastructureDeleted
+      ? condition(prev, now, CONDITIONS.InfrastructureReady, 'False', REASONS.InfrastructureDeleted, 'cluster infrastructure deleted')
+      : condition(prev, now, CONDITIONS.InfrastructureReady, endpoint ? 'True' : 'False', endpoint ? undefined : REASONS.Provisioning),
     condition(prev, now, CONDITIONS.ControlPlaneReady, cpReady ? 'True' : 'False', cpReady ? REASONS.AllMachinesReady : REASONS.MachinesNotReady, `${cp.readyReplicas}/${spec.controlPlane.replicas} ready, ${cp.updatedReplicas} up to date`),
     condition(prev, now, CONDITIONS.WorkersReady, workersReady ? 'True' : 'False', workersReady ? REASONS.AllMachinesReady : REASONS.MachinesNotReady,
       workers.map((w, i) => `${w.name} ${w.readyReplicas}/${spec.workers[i]!.replicas}`).join(', ') || 'no worker pools'),
     rollout,
     condition(prev, now, CONDITIONS.Paused, spec.paused ? 'True' : 'False', spec.paused ? REASONS.Paused : undefined),
   ];
-  const endpoint = input.controlPlaneEndpoint ?? cluster.status?.controlPlaneEndpoint;
   return {
     phase,
     observedGeneration: cluster.metadata.generation,
     controlPlane: cp,
     workers,
     conditions,
-    ...(endpoint ? { controlPlaneEndpoint: endpoint } : {}),
+    ...(endpoint && !infrastructureDeleted ? { controlPlaneEndpoint: endpoint } : {}),
     ...(input.activeRollout ? { activeRollout: input.activeRollout } : {}),
     lastUpdated: now.toISOString(),
   };

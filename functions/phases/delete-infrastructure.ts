@@ -4,7 +4,8 @@
  */
 import { getDeps, type Deps } from '../adapters/deps.js';
 import { InfrastructureDeletionInProgressError } from './lib/errors.js';
-import { field, providerOf, refOf } from './lib/phase.js';
+import { CONDITIONS, REASONS } from '../domain/status.js';
+import { field, providerOf, refOf, updateCluster } from './lib/phase.js';
 
 /** `{ done: true }` once nothing remains; InfrastructureDeletionInProgressError before. */
 export async function deleteInfrastructure(input: unknown, deps: Deps): Promise<{ done: boolean }> {
@@ -13,6 +14,13 @@ export async function deleteInfrastructure(input: unknown, deps: Deps): Promise<
   if (!cluster) return { done: true };
   const result = await providerOf(deps, cluster).deleteInfrastructure(refOf(cluster), cluster.spec);
   if (!result.done) throw new InfrastructureDeletionInProgressError(`cluster ${name}: infrastructure still being deleted`);
+  // The planner removes the record only once the status says the infrastructure is gone.
+  const now = deps.clock.now().toISOString();
+  await updateCluster(deps, name, (c) => {
+    const { controlPlaneEndpoint: _gone, ...status } = c.status;
+    const others = c.status.conditions.filter((x) => x.type !== CONDITIONS.InfrastructureReady);
+    return { ...c, status: { ...status, conditions: [...others, { type: CONDITIONS.InfrastructureReady, status: 'False', reason: REASONS.InfrastructureDeleted, message: 'cluster infrastructure deleted', lastTransitionTime: now }] } };
+  });
   await deps.store.appendEvents(name, [{
     id: `InfrastructureDeleted/${cluster.metadata.uid}`,
     type: 'InfrastructureDeleted',
