@@ -56,7 +56,7 @@ export async function makeEc2Harness(options: FakeAwsOptions = {}) {
     onLaunch: (instance) => {
       const facts = bootFacts(instance.input.UserData);
       kube.addNode(facts.node);
-      const names = clusterSecretNames({ name: instance.tags['capstan.dev/cluster'], uid: instance.tags['capstan.dev/cluster-uid'] });
+      const names = clusterSecretNames({ name: instance.tags['capstan.dev/cluster'] ?? '', uid: instance.tags['capstan.dev/cluster-uid'] ?? '' });
       const kc = fake.secrets.get(names.kubeconfig);
       if (kc) kc.value ??= kube.kubeconfig();
       pendingBoots.push(
