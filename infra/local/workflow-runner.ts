@@ -117,6 +117,8 @@ export class LocalWorkflow implements Workflow {
   private readonly retryOverrides: Record<string, number>;
   private readonly running = new Map<string, Running>();
   private readonly waiters = new Map<string, Waiter>();
+  /** Phase handlers still running (an aborted execution does not stop them); close() waits for them. */
+  private readonly inflight = new Set<Promise<unknown>>();
   private readonly stats: ExecutionStats[] = [];
   private closed = false;
 
@@ -137,7 +139,14 @@ export class LocalWorkflow implements Workflow {
       const fnName = arn.split(':').pop()!;
       const fn = options.functions[fnName]!;
       this.retryOverrides[state] = options.retryIntervalMs ?? 250;
-      this.handlers[state] = (input: unknown) => this.invoke(state, fn, input);
+      this.handlers[state] = (input: unknown) => {
+        if (this.closed) return Promise.reject(Object.assign(new Error('local workflow closed'), { name: 'States.Runtime' }));
+        const running = this.invoke(state, fn, input);
+        const tracked = running.catch(() => undefined);
+        this.inflight.add(tracked);
+        void tracked.finally(() => this.inflight.delete(tracked));
+        return running;
+      };
     }
   }
 
@@ -256,5 +265,7 @@ export class LocalWorkflow implements Workflow {
     const all = [...this.running.values()];
     for (const r of all) r.abort();
     await Promise.all(all.map((r) => r.done.catch(() => undefined)));
+    // Handlers of aborted executions may still be talking to the store: let them finish (bounded).
+    await Promise.race([Promise.all([...this.inflight]), new Promise((r) => setTimeout(r, 10_000).unref())]);
   }
 }
