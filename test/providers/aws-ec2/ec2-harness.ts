@@ -37,8 +37,8 @@ export function awsSpec(overrides: Partial<ClusterSpec> = {}): ClusterSpec {
 
 /** Reads what a machine's boot script would: node name, callback URL and token, from base64 user data. */
 export function bootFacts(userDataBase64: string): { node: string; callbackUrl: string; callbackToken: string } {
-  const doc = parse(Buffer.from(userDataBase64, 'base64').toString('utf8')) as { write_files: { path: string; content: string }[] };
-  const file = (p: string) => doc.write_files.find((f) => f.path === p)?.content ?? '';
+  const doc = parse(Buffer.from(userDataBase64, 'base64').toString('utf8')) as { write_files?: { path: string; content: string }[] };
+  const file = (p: string) => doc.write_files?.find((f) => f.path === p)?.content ?? '';
   const unquote = (s: string | undefined) => (s ?? '').replace(/^'|'$/g, '');
   const env = Object.fromEntries(file('/etc/capstan/callback.env').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), unquote(l.slice(l.indexOf('=') + 1))]));
   return { node: unquote(/^NODE_NAME=(.*)$/m.exec(file('/usr/local/bin/capstan-bootstrap'))?.[1]), callbackUrl: env.CALLBACK_URL ?? '', callbackToken: env.CALLBACK_TOKEN ?? '' };
@@ -55,6 +55,7 @@ export async function makeEc2Harness(options: FakeAwsOptions = {}) {
     ...options,
     onLaunch: (instance) => {
       const facts = bootFacts(instance.input.UserData);
+      if (!facts.node) return; // user data not rendered by Capstan: nothing boots
       kube.addNode(facts.node);
       const names = clusterSecretNames({ name: instance.tags['capstan.dev/cluster'] ?? '', uid: instance.tags['capstan.dev/cluster-uid'] ?? '' });
       const kc = fake.secrets.get(names.kubeconfig);

@@ -281,12 +281,18 @@ export function createFakeAws(options: FakeAwsOptions = {}) {
   }
   /** Page size of DescribeInstances (tests of pagination lower it). */
   let pageSize = 1000;
+  /** Filtered DescribeInstances calls that still miss every instance (eventual consistency). */
+  let staleDescribes = 0;
   ec2Mock.on(ec2.DescribeInstancesCommand).callsFake(guard('DescribeInstances', (i: ec2.DescribeInstancesCommandInput) => {
     tick();
     if (i.InstanceIds) {
       const found = i.InstanceIds.map((id) => resources.get(id)).filter((r): r is Res => r?.kind === 'instance');
       if (found.length === 0) throw awsError('InvalidInstanceID.NotFound');
       return { Reservations: [{ Instances: found.map(describeInstance) }] };
+    }
+    if (staleDescribes > 0) {
+      staleDescribes--;
+      return { Reservations: [] };
     }
     const all = of('instance').filter((r) => matches(r, i.Filters));
     const start = i.NextToken ? Number(i.NextToken) : 0;
@@ -382,6 +388,8 @@ export function createFakeAws(options: FakeAwsOptions = {}) {
     /** Live (not terminated) instances. */
     instances: () => of('instance').filter((i) => i.state !== 'terminated'),
     setPageSize: (n: number) => void (pageSize = n),
+    /** The next `n` filtered DescribeInstances calls see no instance (EC2 is eventually consistent). */
+    staleDescribes: (n: number) => void (staleDescribes = n),
     inject: (kind: FakeFault) => void (fault = kind),
     clear: () => void (fault = undefined),
     /** Names of the calls made since the last `resetCalls`. */
