@@ -169,7 +169,7 @@ describe('Ec2Provider', () => {
 });
 
 describe('withThrottleRetries', () => {
-  let ec2: ReturnType<typeof mockClient<EC2Client>>;
+  let ec2: ReturnType<typeof mockClient>;
   beforeEach(() => (ec2 = mockClient(EC2Client)));
   afterEach(() => ec2.restore());
 
