@@ -11,6 +11,7 @@ import { verifyCallbackToken } from '../adapters/callback-token.js';
 import { ConflictError, StoreConflictError, UnauthorizedError } from '../domain/errors.js';
 import type { Machine } from '../domain/machine.js';
 import { httpHandler, type ApiRequest, type ApiResponse } from '../middleware/http.js';
+import { pathParameter } from './lib/body.js';
 
 function bearer(request: ApiRequest): string {
   const header = request.headers.authorization ?? '';
@@ -21,8 +22,8 @@ function bearer(request: ApiRequest): string {
 
 /** Marks the machine Ready and releases the workflow step waiting for it. Safe to retry. */
 export async function machineReady(request: ApiRequest, deps: Deps): Promise<ApiResponse> {
-  const clusterName = decodeURIComponent(request.pathParameters.cluster ?? '');
-  const machineName = decodeURIComponent(request.pathParameters.machine ?? '');
+  const clusterName = pathParameter(request, 'cluster');
+  const machineName = pathParameter(request, 'machine');
   const token = bearer(request);
   const cluster = await deps.store.getCluster(clusterName);
   const machine = cluster ? await deps.store.getMachine(clusterName, machineName) : undefined;

@@ -3,12 +3,12 @@
  */
 import type { Deps } from '../adapters/deps.js';
 import type { Cluster } from '../domain/cluster.js';
-import { ValidationError } from '../domain/errors.js';
+import { PreconditionFailedError, ValidationError } from '../domain/errors.js';
 import { mergePatch, parseClusterDocument } from '../domain/spec/index.js';
 import { httpHandler, type ApiRequest, type ApiResponse } from '../middleware/http.js';
 import { accountFilter, visibleCluster } from './lib/access.js';
-import { ifMatch, isDryRun, PATCH_TYPES, singleDocument, stripServerFields } from './lib/body.js';
-import { startRollout, writeClusterDocument, type WriteResult } from './lib/cluster-writes.js';
+import { ifMatch, isDryRun, PATCH_TYPES, pathParameter, singleDocument, stripServerFields } from './lib/body.js';
+import { retryLostRaces, startRollout, writeClusterDocument, type WriteResult } from './lib/cluster-writes.js';
 
 const NAME_LIMIT = 100;
 
@@ -17,9 +17,7 @@ function etag(cluster: Cluster): Record<string, string> {
 }
 
 function pathName(request: ApiRequest): string {
-  const name = request.pathParameters.name;
-  if (!name) throw new ValidationError([{ path: 'path.name', message: 'is required' }]);
-  return decodeURIComponent(name);
+  return pathParameter(request, 'name');
 }
 
 function writeResponse(result: WriteResult, dryRun: boolean): ApiResponse {
@@ -64,40 +62,59 @@ export async function putCluster(request: ApiRequest, deps: Deps): Promise<ApiRe
   return writeResponse(await writeClusterDocument(deps, request.principal, doc, { ...(match !== undefined ? { ifMatch: match } : {}), dryRun }), dryRun);
 }
 
-/** Applies an RFC 7386 merge patch to the cluster's document (apiVersion, kind, metadata labels/annotations, spec). */
+/**
+ * Applies an RFC 7386 merge patch to the cluster's document (apiVersion, kind, metadata labels/annotations, spec).
+ * Without `If-Match` the patch is re-applied to a fresh read when the record changed meanwhile (never a lost update).
+ */
 export async function patchCluster(request: ApiRequest, deps: Deps): Promise<ApiResponse> {
   const name = pathName(request);
   const patch = singleDocument(request, PATCH_TYPES);
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw new ValidationError([{ path: 'body', message: 'a merge patch must be a JSON object' }]);
   checkName(name, patch);
-  const current = visibleCluster(request.principal, name, await deps.store.getCluster(name));
-  const base = {
-    apiVersion: current.apiVersion,
-    kind: current.kind,
-    metadata: { name: current.metadata.name, ...(current.metadata.labels ? { labels: current.metadata.labels } : {}), ...(current.metadata.annotations ? { annotations: current.metadata.annotations } : {}) },
-    spec: current.spec,
-  };
-  const doc = parseClusterDocument(mergePatch(base, patch));
   const dryRun = isDryRun(request);
-  const match = ifMatch(request) ?? current.metadata.resourceVersion;
-  return writeResponse(await writeClusterDocument(deps, request.principal, doc, { ifMatch: match, dryRun }), dryRun);
+  const callerMatch = ifMatch(request);
+  const once = async (): Promise<WriteResult | undefined> => {
+    const current = visibleCluster(request.principal, name, await deps.store.getCluster(name));
+    const base = {
+      apiVersion: current.apiVersion,
+      kind: current.kind,
+      metadata: { name: current.metadata.name, ...(current.metadata.labels ? { labels: current.metadata.labels } : {}), ...(current.metadata.annotations ? { annotations: current.metadata.annotations } : {}) },
+      spec: current.spec,
+    };
+    const doc = parseClusterDocument(mergePatch(base, patch));
+    try {
+      return await writeClusterDocument(deps, request.principal, doc, { ifMatch: callerMatch ?? current.metadata.resourceVersion, dryRun });
+    } catch (error) {
+      if (callerMatch === undefined && error instanceof PreconditionFailedError) return undefined;
+      throw error;
+    }
+  };
+  const result = callerMatch !== undefined ? (await once())! : await retryLostRaces(`cluster ${JSON.stringify(name)}`, once);
+  return writeResponse(result, dryRun);
 }
 
-/** Marks the cluster for deletion (202); machines go first, the record goes last. */
+/** Marks the cluster for deletion (202); machines go first, the record goes last. Idempotent. */
 export async function deleteCluster(request: ApiRequest, deps: Deps): Promise<ApiResponse> {
   const name = pathName(request);
-  const current = visibleCluster(request.principal, name, await deps.store.getCluster(name));
-  const match = ifMatch(request);
-  if (current.metadata.deletionTimestamp) {
-    await startRollout(deps, current, 'deleting');
-    return { status: 202, body: current, headers: etag(current) };
-  }
-  const now = deps.clock.now();
-  const next: Cluster = { ...current, metadata: { ...current.metadata, deletionTimestamp: now.toISOString() }, status: { ...current.status, phase: 'Deleting' } };
-  const updated = await deps.store.updateCluster(next, match ?? current.metadata.resourceVersion);
-  await deps.store.appendEvents(name, [{ id: `ClusterDeleting/${updated.metadata.uid}`, type: 'ClusterDeleting', time: now.toISOString(), message: 'deletion requested: workers, then control plane, then infrastructure' }]);
-  await startRollout(deps, updated, 'deleting');
-  return { status: 202, body: updated, headers: etag(updated) };
+  const callerMatch = ifMatch(request);
+  const once = async (): Promise<Cluster | undefined> => {
+    const current = visibleCluster(request.principal, name, await deps.store.getCluster(name));
+    if (current.metadata.deletionTimestamp) return current;
+    const now = deps.clock.now();
+    const next: Cluster = { ...current, metadata: { ...current.metadata, deletionTimestamp: now.toISOString() }, status: { ...current.status, phase: 'Deleting' } };
+    let updated: Cluster;
+    try {
+      updated = await deps.store.updateCluster(next, callerMatch ?? current.metadata.resourceVersion);
+    } catch (error) {
+      if (callerMatch === undefined && error instanceof PreconditionFailedError) return undefined;
+      throw error;
+    }
+    await deps.store.appendEvents(name, [{ id: `ClusterDeleting/${updated.metadata.uid}`, type: 'ClusterDeleting', time: now.toISOString(), message: 'deletion requested: workers, then control plane, then infrastructure' }]);
+    return updated;
+  };
+  const deleting = callerMatch !== undefined ? (await once())! : await retryLostRaces(`cluster ${JSON.stringify(name)}`, once);
+  await startRollout(deps, deleting, 'deleting');
+  return { status: 202, body: deleting, headers: etag(deleting) };
 }
 
 /** Routes a cluster request by method and resource. */

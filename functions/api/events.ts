@@ -5,10 +5,11 @@ import type { Deps } from '../adapters/deps.js';
 import { ValidationError, type Issue } from '../domain/errors.js';
 import { httpHandler, type ApiRequest, type ApiResponse } from '../middleware/http.js';
 import { visibleCluster } from './lib/access.js';
+import { pathParameter } from './lib/body.js';
 
 /** A page of events after the cursor (a seq). */
 export async function listEvents(request: ApiRequest, deps: Deps): Promise<ApiResponse> {
-  const name = decodeURIComponent(request.pathParameters.name ?? '');
+  const name = pathParameter(request, 'name');
   const issues: Issue[] = [];
   const after = request.query.after === undefined ? 0 : Number(request.query.after);
   if (!Number.isInteger(after) || after < 0) issues.push({ path: 'query.after', message: `must be a cursor from a previous page (a non-negative integer), got ${JSON.stringify(request.query.after)}` });

@@ -5,6 +5,7 @@ import type { Deps } from '../adapters/deps.js';
 import type { Machine } from '../domain/machine.js';
 import { httpHandler, type ApiRequest, type ApiResponse } from '../middleware/http.js';
 import { visibleCluster } from './lib/access.js';
+import { pathParameter } from './lib/body.js';
 
 /** The API view of a machine record (no internal fields). */
 export function machineView(m: Machine) {
@@ -27,7 +28,7 @@ export function machineView(m: Machine) {
 
 /** Lists a cluster's machines, oldest first. */
 export async function listMachines(request: ApiRequest, deps: Deps): Promise<ApiResponse> {
-  const name = decodeURIComponent(request.pathParameters.name ?? '');
+  const name = pathParameter(request, 'name');
   visibleCluster(request.principal, name, await deps.store.getCluster(name));
   const includeDeleted = request.query.includeDeleted === 'true';
   const machines = await deps.store.listMachines(name, { includeDeleted });

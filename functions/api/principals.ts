@@ -6,7 +6,7 @@ import type { Deps } from '../adapters/deps.js';
 import { NotFoundError, ValidationError, type Issue } from '../domain/errors.js';
 import { httpHandler, type ApiRequest, type ApiResponse } from '../middleware/http.js';
 import { assertAdmin } from './lib/access.js';
-import { singleDocument } from './lib/body.js';
+import { pathParameter, singleDocument } from './lib/body.js';
 
 const ACCOUNT = /^(\d{12}|local|\*)$/;
 const PRINCIPAL_ID = /^(arn:aws[a-z-]*:(iam|sts)::\d{12}:[\w+=,.@/-]{1,512}|local:[a-z0-9][a-z0-9._-]{0,62})$/;
@@ -28,7 +28,7 @@ function parseGrant(raw: unknown): { accounts: string[]; admin: boolean } {
 export async function routePrincipals(request: ApiRequest, deps: Deps): Promise<ApiResponse> {
   assertAdmin(request.principal);
   if (request.method === 'GET') return { status: 200, body: { items: await deps.store.listPrincipals() } };
-  const id = decodeURIComponent(request.pathParameters.id ?? '');
+  const id = pathParameter(request, 'id');
   if (!PRINCIPAL_ID.test(id)) throw new ValidationError([{ path: 'path.id', message: `must be an IAM ARN or local:<name>, got ${JSON.stringify(id)}` }]);
   if (request.method === 'DELETE') {
     if (!(await deps.store.getPrincipal(id))) throw new NotFoundError(`principal ${JSON.stringify(id)} not found`);

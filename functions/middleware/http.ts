@@ -1,6 +1,9 @@
 /**
  * The middy stack every API handler runs in. Small single-purpose middlewares, in order:
- *   requestContext → bodyLimit → authenticate → (handler) → jsonResponse, with errorResponse on any failure.
+ *   requestContext → authenticate → bodyLimit → (handler) → jsonResponse, with errorResponse on any failure.
+ *
+ * Note: authentication comes before the body limit, as API Gateway's IAM authorizer does: an anonymous caller
+ * learns nothing about the route (not even the body limit) and gets 401.
  *
  * Note: internal errors never leak to callers: a CapstanError with a caller fault becomes its 4xx with every issue
  * listed; anything else becomes a 500 with a request id, and the details go to the log only.
@@ -29,12 +32,14 @@ export interface ApiRequest {
   readonly principal: Principal | undefined;
 }
 
+/** What a route handler answers: status, JSON body (omitted for 204) and extra headers. */
 export interface ApiResponse {
   readonly status: number;
   readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
+/** A route: a plain async function of the request and the dependencies, so tests call it without HTTP. */
 export type RouteHandler = (request: ApiRequest, deps: Deps) => Promise<ApiResponse>;
 
 interface MiddyRequestState {
@@ -46,6 +51,18 @@ interface MiddyRequestState {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Exact byte length of the body API Gateway hands over (base64 or text).
+ * Why exact: estimating base64 as 3/4 of its length over-counts up to 2 bytes, refusing a body of exactly the limit.
+ */
+export function bodyByteLength(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>): number {
+  if (!event.body) return 0;
+  if (!event.isBase64Encoded) return Buffer.byteLength(event.body);
+  const text = event.body.replace(/\s+/g, '');
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  return Math.floor((text.length * 3) / 4) - padding;
+}
 
 /** Decodes a body as strict UTF-8 (invalid bytes → 400 naming `body`). */
 export function decodeBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>): string | undefined {
@@ -64,8 +81,21 @@ function lowerHeaders(headers: APIGatewayProxyEvent['headers'] | null | undefine
   return out;
 }
 
+const LEADING_PATH = /^([A-Za-z][\w.[\]-]*): (.+)$/s;
+
+/**
+ * Every problem of an error, each with the field it is about. Errors that carry no issue list (401, 409, 412, 413,
+ * 415, 429…) but whose message names a field (`content-type: must be …`) get that one issue, so a caller can always
+ * read `details[].path`.
+ */
+export function errorDetails(error: CapstanError): { path: string; message: string }[] {
+  if (error.details.length) return error.details.map((d) => ({ path: d.path, message: d.message }));
+  const match = LEADING_PATH.exec(error.message);
+  return match ? [{ path: match[1]!, message: match[2]! }] : [];
+}
+
 function errorBody(error: CapstanError) {
-  return { error: { code: error.code, message: error.message, details: error.details.map((d) => ({ path: d.path, message: d.message })) } };
+  return { error: { code: error.code, message: error.message, details: errorDetails(error) } };
 }
 
 /** Wraps a route handler into a Lambda handler for API Gateway proxy events. */
@@ -83,9 +113,9 @@ export function httpHandler(route: RouteHandler, options: { readonly auth?: bool
       const headers = lowerHeaders(event.headers);
       const requestId = event.requestContext?.requestId ?? randomUUID();
       state.internal.requestId = requestId;
-      const rawLength = event.body ? (event.isBase64Encoded ? Math.floor((event.body.length * 3) / 4) : Buffer.byteLength(event.body)) : 0;
-      if (rawLength > deps.settings.maxBodyBytes) throw new PayloadTooLargeError(deps.settings.maxBodyBytes, rawLength);
       const principal = auth ? await deps.authenticate(event) : undefined;
+      const rawLength = bodyByteLength(event);
+      if (rawLength > deps.settings.maxBodyBytes) throw new PayloadTooLargeError(deps.settings.maxBodyBytes, rawLength);
       const request: ApiRequest = {
         method: event.httpMethod.toUpperCase(),
         resource: event.resource,
@@ -103,7 +133,8 @@ export function httpHandler(route: RouteHandler, options: { readonly auth?: bool
       const requestId = String(state.internal.requestId ?? state.event.requestContext?.requestId ?? randomUUID());
       const error = state.error;
       if (error instanceof CapstanError && error.fault === 'caller') {
-        state.response = toResult({ status: error.status, body: errorBody(error) }, requestId);
+        const headers = error.status === 429 ? { 'retry-after': '1' } : undefined;
+        state.response = toResult({ status: error.status, body: errorBody(error), ...(headers ? { headers } : {}) }, requestId);
         return;
       }
       const deps = await getDeps().catch(() => undefined);

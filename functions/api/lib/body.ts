@@ -13,10 +13,25 @@ export function mediaType(request: ApiRequest): string | undefined {
   return request.headers['content-type']?.split(';')[0]?.trim().toLowerCase() || undefined;
 }
 
-/** Parses every document of the body (JSON or YAML). */
+/** The `charset` parameter of the content type, lower-cased and unquoted, or undefined. */
+export function charset(request: ApiRequest): string | undefined {
+  const params = request.headers['content-type']?.split(';').slice(1) ?? [];
+  const value = params.map((p) => p.trim().toLowerCase()).find((p) => p.startsWith('charset='));
+  return value?.slice('charset='.length).replace(/"/g, '');
+}
+
+/**
+ * Parses every document of the body (JSON or YAML).
+ * Note: bodies are read as UTF-8 only; a content type declaring another charset is refused (415) rather than
+ * misread.
+ */
 export function bodyDocuments(request: ApiRequest, allowed: readonly string[] = DOCUMENT_TYPES): unknown[] {
   const type = mediaType(request);
-  if (!type || !allowed.includes(type)) throw new UnsupportedMediaTypeError(type, allowed);
+  const declared = charset(request);
+  if (!type || !allowed.includes(type)) throw new UnsupportedMediaTypeError(request.headers['content-type'] ?? type, allowed);
+  if (declared !== undefined && declared !== 'utf-8' && declared !== 'utf8') {
+    throw new UnsupportedMediaTypeError(request.headers['content-type'], allowed.map((t) => `${t}; charset=utf-8`));
+  }
   if (request.body === undefined || request.body.trim() === '') throw new ValidationError([{ path: 'body', message: 'must not be empty' }]);
   return parseBodyDocuments(request.body, type);
 }
@@ -26,6 +41,20 @@ export function singleDocument(request: ApiRequest, allowed: readonly string[] =
   const docs = bodyDocuments(request, allowed);
   if (docs.length !== 1) throw new ValidationError([{ path: 'body', message: `must hold exactly one document, got ${docs.length} (use POST /v1/apply for several)` }]);
   return docs[0];
+}
+
+/**
+ * A path parameter, percent-decoded. A malformed escape (`%E0%A4%A`) is the caller's mistake: 400 naming
+ * `path.<name>`, never a 500.
+ */
+export function pathParameter(request: ApiRequest, name: string): string {
+  const raw = request.pathParameters[name];
+  if (raw === undefined || raw === '') throw new ValidationError([{ path: `path.${name}`, message: 'is required' }]);
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new ValidationError([{ path: `path.${name}`, message: `must be valid percent-encoded UTF-8, got ${JSON.stringify(raw)}` }]);
+  }
 }
 
 /** `If-Match` without quotes or weak prefix, or undefined. */

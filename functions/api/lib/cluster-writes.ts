@@ -50,8 +50,41 @@ export function updateIssues(existing: Cluster, doc: ClusterDocument): Issue[] {
   return validateClusterUpdate(existing.spec, doc.spec);
 }
 
-/** Creates or updates one cluster from a validated document. */
+/** How often a write without `If-Match` re-reads and retries after losing a race (to the workflow's status writes). */
+export const MAX_WRITE_ATTEMPTS = 8;
+
+/**
+ * Runs `attempt` until it returns a value; `undefined` means it lost a race to another writer and should re-read.
+ * Note: only writes WITHOUT a caller `If-Match` come here: a caller who sent one gets their 412.
+ */
+export async function retryLostRaces<T>(what: string, attempt: () => Promise<T | undefined>): Promise<T> {
+  for (let i = 1; i <= MAX_WRITE_ATTEMPTS; i++) {
+    const result = await attempt();
+    if (result !== undefined) return result;
+    await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 10 * i)));
+  }
+  throw new ConflictError(`${what}: the cluster kept changing during ${MAX_WRITE_ATTEMPTS} attempts; retry`);
+}
+
+/**
+ * Creates or updates one cluster from a validated document.
+ *
+ * Without `ifMatch`, a write that loses a race (a concurrent create of the same name, or a status write by the
+ * rollout between our read and our conditional write) re-reads and tries again, so a caller who did not ask for
+ * optimistic concurrency never sees a 412 for a change they could not have known about.
+ */
 export async function writeClusterDocument(deps: Deps, principal: Principal | undefined, doc: ClusterDocument, options: WriteOptions = {}): Promise<WriteResult> {
+  if (options.ifMatch !== undefined) return (await writeOnce(deps, principal, doc, options))!;
+  return retryLostRaces(`cluster ${JSON.stringify(doc.metadata.name)}`, () => writeOnce(deps, principal, doc, options));
+}
+
+/** True for the store's "name already exists" refusal of createCluster. */
+function isRaceLost(error: unknown): boolean {
+  return error instanceof PreconditionFailedError || error instanceof ConflictError;
+}
+
+/** One read-check-write pass; undefined when a conditional write lost a race and no `If-Match` was given. */
+async function writeOnce(deps: Deps, principal: Principal | undefined, doc: ClusterDocument, options: WriteOptions): Promise<WriteResult | undefined> {
   assertMayTarget(principal, doc.spec);
   const now = deps.clock.now();
   const existing = await deps.store.getCluster(doc.metadata.name);
@@ -77,7 +110,13 @@ export async function writeClusterDocument(deps: Deps, principal: Principal | un
     };
     const draft: Cluster = { ...base, status: initialStatus(base, now, providerDisabledMessage(deps, base)) };
     if (options.dryRun) return { action: 'created', cluster: draft, plan: await dryRunPlan(deps, draft, []) };
-    const created = await deps.store.createCluster(draft);
+    let created: Cluster;
+    try {
+      created = await deps.store.createCluster(draft);
+    } catch (error) {
+      if (options.ifMatch === undefined && isRaceLost(error)) return undefined;
+      throw error;
+    }
     await deps.store.appendEvents(created.metadata.name, [
       { id: `ClusterCreated/${created.metadata.uid}`, type: 'ClusterCreated', time: now.toISOString(), message: `cluster created at ${doc.spec.version}`, data: { generation: 1 } },
     ]);
@@ -113,7 +152,13 @@ export async function writeClusterDocument(deps: Deps, principal: Principal | un
     const machines = await deps.store.listMachines(existing.metadata.name, { includeDeleted: true });
     return { action: 'updated', cluster: next, plan: await dryRunPlan(deps, next, machines) };
   }
-  const updated = await deps.store.updateCluster(next, options.ifMatch ?? existing.metadata.resourceVersion);
+  let updated: Cluster;
+  try {
+    updated = await deps.store.updateCluster(next, options.ifMatch ?? existing.metadata.resourceVersion);
+  } catch (error) {
+    if (options.ifMatch === undefined && isRaceLost(error)) return undefined;
+    throw error;
+  }
   if (specChanged) {
     const events: NewEvent[] = [
       { id: `ClusterUpdated/${updated.metadata.uid}/${generation}`, type: 'ClusterUpdated', time: now.toISOString(), message: describeChange(existing, doc), data: { generation } },
