@@ -4,6 +4,7 @@
  * Environment: CAPSTAN_PORT (7070), CAPSTAN_HOME (./.capstan), CAPSTAN_TOKEN, CAPSTAN_RECONCILE_SECONDS (60),
  * CAPSTAN_LOCAL_BOOT_MS (2000), CAPSTAN_LOCAL_FAULTS (JSON), CAPSTAN_LOG_LEVEL (info), CAPSTAN_ENABLE_AWS.
  */
+import './quiet-warnings.js';
 import { createLogger, type LogLevel } from '../../functions/adapters/logger.js';
 import { installLoopbackGuard } from './network-guard.js';
 import { silenceNodeVersionWarning } from './quiet-warnings.js';
