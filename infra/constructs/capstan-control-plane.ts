@@ -88,6 +88,12 @@ export interface CapstanControlPlaneProps {
    */
   readonly externalId?: string;
   /**
+   * IAM principal ARNs (roles or users) that administer Capstan through the API (`ADMIN_PRINCIPALS` of the API
+   * functions): they may grant other principals access with `PUT /v1/principals/{id}`.
+   * @default - none: nobody can grant access until an admin is configured
+   */
+  readonly adminPrincipals?: readonly string[];
+  /**
    * How often the sweep checks every cluster against its spec (whole minutes).
    * @default Duration.minutes(5)
    */
@@ -143,6 +149,11 @@ export function validateControlPlaneProps(props: CapstanControlPlaneProps): stri
       if (!isToken(account) && !/^\d{12}$/.test(account)) problems.push(`${key}[${i}]: must be a 12-digit account ID, got ${JSON.stringify(account)}`);
     });
   }
+  (props.adminPrincipals ?? []).forEach((arn, i) => {
+    if (!isToken(arn) && !/^arn:aws[\w-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/.test(arn)) {
+      problems.push(`adminPrincipals[${i}]: must be an IAM role or user ARN, got ${JSON.stringify(arn)}`);
+    }
+  });
   if (props.memberRoleName !== undefined && !/^[\w+=,.@-]{1,64}$/.test(props.memberRoleName)) {
     problems.push(`memberRoleName: must be an IAM role name (1-64 of letters, digits and +=,.@_-), got ${JSON.stringify(props.memberRoleName)}`);
   }
@@ -186,6 +197,7 @@ export class CapstanControlPlane extends Construct {
   public readonly externalId: string;
 
   private readonly organizationId: string | undefined;
+  private readonly adminPrincipals: readonly string[];
   private readonly memberAccounts: readonly string[];
   private readonly rolloutRef: IStateMachine;
   private requestValidator: RequestValidator | undefined;
@@ -198,6 +210,7 @@ export class CapstanControlPlane extends Construct {
     const stack = Stack.of(this);
     const logRetention = props.logRetention ?? RetentionDays.THREE_MONTHS;
     this.organizationId = props.organizationId;
+    this.adminPrincipals = props.adminPrincipals ?? [];
     this.memberAccounts = props.memberAccounts ?? [stack.account];
     this.memberRoleName = props.memberRoleName ?? DEFAULT_MEMBER_ROLE_NAME;
     this.externalId = props.externalId ?? 'capstan';
@@ -251,7 +264,7 @@ export class CapstanControlPlane extends Construct {
         deadLetterQueue: extra.deadLetterQueue,
         logRetention,
         rolePath: spec.access.assumeMemberRole ? WORKFLOW_ROLE_PATH : '/capstan/',
-        environment: this.environmentFor(spec.access),
+        environment: this.environmentFor(spec.access, spec.id.startsWith('Api')),
       });
       this.grantAccess(fn, spec.access);
       functions[spec.id] = fn;
@@ -374,7 +387,7 @@ export class CapstanControlPlane extends Construct {
   }
 
   /** The environment of a function with the given access: what it needs to find what it may touch. */
-  private environmentFor(access: FunctionAccess): Record<string, string> {
+  private environmentFor(access: FunctionAccess, api: boolean): Record<string, string> {
     const env: Record<string, string> = {
       TABLE_NAME: this.table.tableName,
       MEMBER_ROLE_NAME: this.memberRoleName,
@@ -383,6 +396,7 @@ export class CapstanControlPlane extends Construct {
     if (access.startExecution || access.taskResponse) env.STATE_MACHINE_ARN = this.rolloutRef.stateMachineArn;
     if (access.callbackSecret) env.CALLBACK_SECRET_ARN = this.callbackSecret.secretArn;
     if (access.callbackUrl) env.CALLBACK_BASE_URL = this.apiUrl;
+    if (api && this.adminPrincipals.length > 0) env.ADMIN_PRINCIPALS = this.adminPrincipals.join(',');
     return env;
   }
 

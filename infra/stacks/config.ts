@@ -19,6 +19,8 @@ export interface DeploymentConfig {
   readonly organizationId: string | undefined;
   /** Accounts Capstan manages clusters in. */
   readonly memberAccounts: readonly string[];
+  /** IAM role/user ARNs that administer Capstan through the API. */
+  readonly adminPrincipals: readonly string[];
   /** Extra accounts whose principals may call the API. */
   readonly allowedAccounts: readonly string[];
   /** How often the sweep runs. */
@@ -39,6 +41,7 @@ export const CONTEXT_KEYS = {
   region: 'region of the management stack, e.g. eu-west-1',
   organizationId: 'AWS Organizations ID (o-…) admitted to the API and event bus',
   memberAccounts: 'account IDs Capstan manages clusters in (array or comma-separated)',
+  adminPrincipals: 'IAM role or user ARNs that administer Capstan (array or comma-separated)',
   allowedAccounts: 'extra account IDs whose principals may call the API (array or comma-separated)',
   reconcilePeriod: 'sweep period as a duration (5m, 1h) in whole minutes',
   logRetentionDays: 'log retention in days, one of the CloudWatch Logs values (1, 3, 5, 7, 14, 30, 60, 90, ...)',
@@ -114,6 +117,13 @@ export function readDeploymentConfig(context: ContextReader): DeploymentConfig {
     problems.push(`context alarmTopicArn: must be an SNS topic ARN, got ${JSON.stringify(alarmTopicArn)}`);
   }
 
+  const adminPrincipals = list(context('adminPrincipals')).map((v, i) => {
+    const arn = String(v);
+    if (!/^arn:aws[\w-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/.test(arn)) {
+      problems.push(`context adminPrincipals[${i}]: must be an IAM role or user ARN, got ${JSON.stringify(v)}`);
+    }
+    return arn;
+  });
   const memberAccounts = accounts('memberAccounts');
   const allowedAccounts = accounts('allowedAccounts');
   if (problems.length > 0) throw new Error(`Invalid Capstan deployment context:\n- ${problems.join('\n- ')}`);
@@ -124,6 +134,7 @@ export function readDeploymentConfig(context: ContextReader): DeploymentConfig {
     organizationId,
     memberAccounts,
     allowedAccounts,
+    adminPrincipals,
     reconcilePeriod: Duration.seconds(periodSeconds ?? 300),
     logRetention: retention as RetentionDays,
     externalId,

@@ -29,6 +29,7 @@ export class ManagementStack extends Stack {
       organizationId: config.organizationId,
       memberAccounts: config.memberAccounts.length > 0 ? config.memberAccounts : undefined,
       allowedAccounts: config.allowedAccounts.length > 0 ? config.allowedAccounts : undefined,
+      adminPrincipals: config.adminPrincipals,
       memberRoleName: config.memberRoleName,
       externalId: config.externalId,
       reconcilePeriod: config.reconcilePeriod,

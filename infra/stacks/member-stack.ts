@@ -6,7 +6,8 @@
  * - `CapstanMemberRole`: assumed by the management account's workflow Lambda roles only (trust on the management
  *   account with an `aws:PrincipalArn` path condition and `sts:ExternalId`), allowed to create EC2/ELB resources only
  *   with the `capstan.dev/managed=true` tag and to change or delete only resources that carry it.
- * - `CapstanNodeRole` + `CapstanNodeInstanceProfile`: the machines' role (SSM agent, Capstan-tagged secrets).
+ * - `capstan-control-plane` and `capstan-node`: the machines' roles and instance profiles (SSM agent, Capstan-tagged
+ *   secrets).
  * - A rule forwarding EC2 instance state changes to the management account's `capstan-events` bus.
  *
  * Note: IAM is global but event rules are regional, and the role names are fixed (the workflow builds the role ARN
@@ -29,10 +30,12 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { DEFAULT_MEMBER_ROLE_NAME, EVENT_BUS_NAME, MANAGED_TAG, WORKFLOW_ROLE_PATH } from '../constructs/function-catalog.js';
 
-/** Name of the machines' IAM role in member accounts. */
-export const NODE_ROLE_NAME = 'CapstanNodeRole';
-/** Name of the machines' instance profile in member accounts (the provider passes it to RunInstances). */
-export const NODE_INSTANCE_PROFILE_NAME = 'CapstanNodeInstanceProfile';
+/**
+ * The machines' roles and instance profiles (each profile has the name of its role), by machine role. The names are
+ * the EC2 provider's defaults (`DEFAULT_INSTANCE_PROFILES` in providers/aws-ec2/ec2-provider.ts), which passes them
+ * to RunInstances.
+ */
+export const NODE_PROFILES = { controlPlane: 'capstan-control-plane', worker: 'capstan-node' } as const;
 
 /** Properties of {@link MemberStack}; each becomes the default of a CfnParameter. */
 export interface MemberStackProps extends StackProps {
@@ -92,6 +95,7 @@ const REQUEST_TAGGED = { StringEquals: { [`aws:RequestTag/${MANAGED_TAG.key}`]: 
 
 /** EC2 and ELB describe calls: EC2 and ELB authorise them on `*` only. */
 const DESCRIBE_ACTIONS = [
+  'ec2:DescribeAddresses',
   'ec2:DescribeAvailabilityZones',
   'ec2:DescribeImages',
   'ec2:DescribeInstanceStatus',
@@ -99,6 +103,7 @@ const DESCRIBE_ACTIONS = [
   'ec2:DescribeInstances',
   'ec2:DescribeInternetGateways',
   'ec2:DescribeKeyPairs',
+  'ec2:DescribeNatGateways',
   'ec2:DescribeNetworkInterfaces',
   'ec2:DescribeRouteTables',
   'ec2:DescribeSecurityGroups',
@@ -116,13 +121,22 @@ const DESCRIBE_ACTIONS = [
 ];
 
 /** The actions that create taggable network resources and may tag them in the same call (`ec2:CreateAction`). */
-const EC2_CREATE_ACTIONS = ['RunInstances', 'CreateVpc', 'CreateSubnet', 'CreateSecurityGroup', 'CreateInternetGateway', 'CreateRouteTable'];
+const EC2_CREATE_ACTIONS = [
+  'RunInstances',
+  'CreateVpc',
+  'CreateSubnet',
+  'CreateSecurityGroup',
+  'CreateInternetGateway',
+  'CreateRouteTable',
+  'AllocateAddress',
+  'CreateNatGateway',
+];
 
 /**
  * The statements of the member role, with the wildcard resources they use. Exported for tests and docs: each
  * statement's `Sid` says what it is for.
  */
-export function memberRoleStatements(nodeRoleArn: string): { statements: PolicyStatement[]; wildcards: ArnPattern[] } {
+export function memberRoleStatements(nodeRoleArns: readonly string[]): { statements: PolicyStatement[]; wildcards: ArnPattern[] } {
   const instance = ec2('instance/*');
   const volume = ec2('volume/*');
   const subnet = ec2('subnet/*');
@@ -134,6 +148,8 @@ export function memberRoleStatements(nodeRoleArn: string): { statements: PolicyS
   const vpc = ec2('vpc/*');
   const internetGateway = ec2('internet-gateway/*');
   const routeTable = ec2('route-table/*');
+  const elasticIp = ec2('elastic-ip/*');
+  const natGateway = ec2('natgateway/*');
   const loadBalancer = elb('loadbalancer/net/*/*');
   const targetGroup = elb('targetgroup/*/*');
   const listener = elb('listener/net/*/*/*');
@@ -151,7 +167,7 @@ export function memberRoleStatements(nodeRoleArn: string): { statements: PolicyS
     new PolicyStatement({
       sid: 'TagOnCreate',
       actions: ['ec2:CreateTags'],
-      resources: arns(instance, volume, networkInterface, vpc, subnet, securityGroup, internetGateway, routeTable),
+      resources: arns(instance, volume, networkInterface, vpc, subnet, securityGroup, internetGateway, routeTable, elasticIp, natGateway),
       conditions: { StringEquals: { 'ec2:CreateAction': EC2_CREATE_ACTIONS } },
     }),
     new PolicyStatement({
@@ -163,8 +179,8 @@ export function memberRoleStatements(nodeRoleArn: string): { statements: PolicyS
     new PolicyStatement({ sid: 'CreateTaggedVpc', actions: ['ec2:CreateVpc'], resources: arns(vpc), conditions: REQUEST_TAGGED }),
     new PolicyStatement({
       sid: 'CreateTaggedNetwork',
-      actions: ['ec2:CreateSubnet', 'ec2:CreateSecurityGroup', 'ec2:CreateRouteTable', 'ec2:CreateInternetGateway'],
-      resources: arns(subnet, securityGroup, routeTable, internetGateway),
+      actions: ['ec2:CreateSubnet', 'ec2:CreateSecurityGroup', 'ec2:CreateRouteTable', 'ec2:CreateInternetGateway', 'ec2:AllocateAddress', 'ec2:CreateNatGateway'],
+      resources: arns(subnet, securityGroup, routeTable, internetGateway, elasticIp, natGateway),
       conditions: REQUEST_TAGGED,
     }),
     new PolicyStatement({
@@ -190,8 +206,11 @@ export function memberRoleStatements(nodeRoleArn: string): { statements: PolicyS
         'ec2:DeleteSecurityGroup',
         'ec2:DeleteInternetGateway',
         'ec2:DeleteRouteTable',
+        'ec2:CreateNatGateway',
+        'ec2:DeleteNatGateway',
+        'ec2:ReleaseAddress',
       ],
-      resources: arns(vpc, subnet, securityGroup, internetGateway, routeTable),
+      resources: arns(vpc, subnet, securityGroup, internetGateway, routeTable, elasticIp, natGateway),
       conditions: RESOURCE_TAGGED,
     }),
     new PolicyStatement({
@@ -203,6 +222,12 @@ export function memberRoleStatements(nodeRoleArn: string): { statements: PolicyS
       sid: 'CreateTaggedLoadBalancers',
       actions: ['elasticloadbalancing:CreateLoadBalancer', 'elasticloadbalancing:CreateTargetGroup'],
       resources: arns(loadBalancer, targetGroup),
+      conditions: REQUEST_TAGGED,
+    }),
+    new PolicyStatement({
+      sid: 'CreateTaggedListeners',
+      actions: ['elasticloadbalancing:CreateListener'],
+      resources: arns(listener),
       conditions: REQUEST_TAGGED,
     }),
     new PolicyStatement({
@@ -240,9 +265,9 @@ export function memberRoleStatements(nodeRoleArn: string): { statements: PolicyS
       conditions: RESOURCE_TAGGED,
     }),
     new PolicyStatement({
-      sid: 'PassNodeRole',
+      sid: 'PassNodeRoles',
       actions: ['iam:PassRole'],
-      resources: [nodeRoleArn],
+      resources: [...nodeRoleArns],
       conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
     }),
   ];
@@ -258,6 +283,8 @@ export function memberRoleStatements(nodeRoleArn: string): { statements: PolicyS
     vpc,
     internetGateway,
     routeTable,
+    elasticIp,
+    natGateway,
     loadBalancer,
     targetGroup,
     listener,
@@ -271,8 +298,8 @@ export function memberRoleStatements(nodeRoleArn: string): { statements: PolicyS
 export class MemberStack extends Stack {
   /** The role the management account's workflow assumes. */
   public readonly memberRole: Role;
-  /** The machines' role. */
-  public readonly nodeRole: Role;
+  /** The machines' roles, by machine role. */
+  public readonly nodeRoles: Readonly<Record<keyof typeof NODE_PROFILES, Role>>;
 
   constructor(scope: Construct, id: string, props: MemberStackProps = {}) {
     super(scope, id, {
@@ -303,34 +330,41 @@ export class MemberStack extends Stack {
     }).valueAsString;
     const memberRoleName = props.memberRoleName ?? DEFAULT_MEMBER_ROLE_NAME;
 
-    // ---- the machines' role --------------------------------------------------------------------------------------
-    this.nodeRole = new Role(this, 'NodeRole', {
-      roleName: NODE_ROLE_NAME,
-      description: 'Capstan machines: SSM agent and the Capstan-tagged cluster secrets',
-      assumedBy: new ServicePrincipal('ec2.amazonaws.com'),
-      managedPolicies: [ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
-      inlinePolicies: {
-        ClusterSecrets: new PolicyDocument({
-          statements: [
-            new PolicyStatement({ sid: 'ReadTaggedSecrets', actions: ['secretsmanager:GetSecretValue'], resources: [SECRET.arn], conditions: RESOURCE_TAGGED }),
-          ],
-        }),
-      },
-    });
-    new InstanceProfile(this, 'NodeInstanceProfile', { instanceProfileName: NODE_INSTANCE_PROFILE_NAME, role: this.nodeRole });
-    Validations.of(this.nodeRole).acknowledge(
-      {
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
-        reason: 'The AWS-maintained minimum for the SSM agent (Session Manager access to machines instead of SSH).',
-      },
-      {
-        id: `AwsSolutions-IAM5[Resource::${SECRET.nag}]`,
-        reason: 'Cluster secrets are created at run time with generated names; the capstan.dev/managed tag condition scopes the read.',
-      },
-    );
+    // ---- the machines' roles ------------------------------------------------------------------------------------
+    const nodeRole = (id: string, name: string, what: string): Role => {
+      const role = new Role(this, id, {
+        roleName: name,
+        description: `Capstan ${what} machines: SSM agent and the Capstan-tagged cluster secrets`,
+        assumedBy: new ServicePrincipal('ec2.amazonaws.com'),
+        managedPolicies: [ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
+        inlinePolicies: {
+          ClusterSecrets: new PolicyDocument({
+            statements: [
+              new PolicyStatement({ sid: 'ReadTaggedSecrets', actions: ['secretsmanager:GetSecretValue'], resources: [SECRET.arn], conditions: RESOURCE_TAGGED }),
+            ],
+          }),
+        },
+      });
+      new InstanceProfile(this, `${id}InstanceProfile`, { instanceProfileName: name, role });
+      Validations.of(role).acknowledge(
+        {
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+          reason: 'The AWS-maintained minimum for the SSM agent (Session Manager access to machines instead of SSH).',
+        },
+        {
+          id: `AwsSolutions-IAM5[Resource::${SECRET.nag}]`,
+          reason: 'Cluster secrets are created at run time with generated names; the capstan.dev/managed tag condition scopes the read.',
+        },
+      );
+      return role;
+    };
+    this.nodeRoles = {
+      controlPlane: nodeRole('ControlPlaneNodeRole', NODE_PROFILES.controlPlane, 'control plane'),
+      worker: nodeRole('WorkerNodeRole', NODE_PROFILES.worker, 'worker'),
+    };
 
     // ---- the role Capstan assumes --------------------------------------------------------------------------------
-    const { statements, wildcards } = memberRoleStatements(this.nodeRole.roleArn);
+    const { statements, wildcards } = memberRoleStatements([this.nodeRoles.controlPlane.roleArn, this.nodeRoles.worker.roleArn]);
     this.memberRole = new Role(this, 'MemberRole', {
       roleName: memberRoleName,
       description: 'Assumed by the Capstan management account workflow to create and delete cluster resources',

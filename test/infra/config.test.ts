@@ -47,6 +47,7 @@ describe('readDeploymentConfig', () => {
       reconcilePeriod: '90s',
       logRetentionDays: 42,
       alarmTopicArn: 'topic',
+      adminPrincipals: 'root',
     };
 
     // Act
@@ -62,7 +63,7 @@ describe('readDeploymentConfig', () => {
         return (error as Error).message;
       }
     })();
-    for (const key of ['managementAccount', 'region', 'organizationId', 'memberAccounts[1]', 'reconcilePeriod', 'logRetentionDays', 'alarmTopicArn']) {
+    for (const key of ['managementAccount', 'region', 'organizationId', 'memberAccounts[1]', 'reconcilePeriod', 'logRetentionDays', 'alarmTopicArn', 'adminPrincipals[0]']) {
       expect(message).toContain(`context ${key}:`);
     }
   });
@@ -77,6 +78,7 @@ describe('validateControlPlaneProps', () => {
     ['organizationId', { organizationId: 'o-x' }, /organizationId: .*got "o-x"/],
     ['memberAccounts', { memberAccounts: ['1'] }, /memberAccounts\[0\]: .*got "1"/],
     ['memberRoleName', { memberRoleName: 'no spaces allowed' }, /memberRoleName: /],
+    ['adminPrincipals', { adminPrincipals: ['arn:aws:iam::1:root'] }, /adminPrincipals\[0\]: .*got "arn:aws:iam::1:root"/],
     ['reconcilePeriod', { reconcilePeriod: Duration.seconds(90) }, /reconcilePeriod: .*got 90 seconds/],
   ])('fails when %s is invalid', (_name, props, expected) => {
     expect(validateControlPlaneProps(props).join('\n')).toMatch(expected);

@@ -13,6 +13,7 @@ export const ORG_CONTEXT = {
   organizationId: 'o-abc123defg45',
   memberAccounts: ['222222222222', '333333333333'],
   alarmTopicArn: 'arn:aws:sns:eu-west-1:111111111111:capstan-alarms',
+  adminPrincipals: 'arn:aws:iam::111111111111:role/Admin,arn:aws:iam::111111111111:role/Ops',
 } as const;
 
 /**

@@ -63,7 +63,7 @@ describe('CapstanControlPlane API', () => {
     const open = methods.filter((m) => m.authorizationType !== 'AWS_IAM').map((m) => `${m.verb} ${m.path}`);
 
     // Assess
-    expect(methods.length).toBe(API_FUNCTIONS.flatMap((f) => f.routes).length);
+    expect(methods.length).toBe(API_FUNCTIONS.flatMap((f): readonly unknown[] => f.routes).length);
     expect(open.sort()).toEqual(['GET /healthz', 'POST /v1/callbacks/{cluster}/{machine}/ready']);
     expect(methods.filter((m) => m.authorizationType === 'NONE')).toHaveLength(2);
   });
@@ -153,6 +153,7 @@ describe('CapstanControlPlane functions', () => {
   it.each([
     ['CALLBACK_BASE_URL', ['PhaseCreateMachine']],
     ['CALLBACK_SECRET_ARN', ['ApiCallbacks', 'PhaseCreateMachine']],
+    ['ADMIN_PRINCIPALS', API_FUNCTIONS.map((f) => f.id)],
     ['STATE_MACHINE_ARN', ['ApiApply', 'ApiCallbacks', 'ApiClusters', 'PhaseContinue', 'ReconcileInstanceEvent', 'ReconcileSweep']],
   ])('sets %s only on %j', (name, expected) => {
     // Act
@@ -163,6 +164,14 @@ describe('CapstanControlPlane functions', () => {
 
     // Assess
     expect(holders.sort()).toEqual([...expected].sort());
+  });
+
+  it('passes the configured admin principals to the API', () => {
+    // Act
+    const env = template.toJSON().Resources[functionLogicalId('ApiPrincipals')].Properties.Environment.Variables;
+
+    // Assess
+    expect(env.ADMIN_PRINCIPALS).toBe('arn:aws:iam::111111111111:role/Admin,arn:aws:iam::111111111111:role/Ops');
   });
 
   it('builds the callback URL from the RestApi ID, not the Stage (no dependency cycle)', () => {

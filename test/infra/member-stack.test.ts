@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { MANAGED_TAG, WORKFLOW_ROLE_PATH } from '../../infra/constructs/function-catalog.js';
-import { MemberStack, NODE_INSTANCE_PROFILE_NAME, NODE_ROLE_NAME } from '../../infra/stacks/member-stack.js';
+import { MemberStack, NODE_PROFILES } from '../../infra/stacks/member-stack.js';
 import { actionsOf, ORG_CONTEXT, resourcesOf, type Statement } from './helpers.js';
 
 let template: Template;
@@ -41,7 +41,7 @@ describe('MemberStack role', () => {
     template.hasParameter('ExternalId', { Default: 'capstan' });
   });
 
-  it.each(['ec2:TerminateInstances', 'ec2:StopInstances', 'ec2:DeleteVpc', 'ec2:DeleteSubnet', 'ec2:DeleteSecurityGroup', 'elasticloadbalancing:DeleteLoadBalancer', 'secretsmanager:DeleteSecret'])(
+  it.each(['ec2:TerminateInstances', 'ec2:StopInstances', 'ec2:DeleteVpc', 'ec2:DeleteNatGateway', 'ec2:ReleaseAddress', 'ec2:DeleteSubnet', 'ec2:DeleteSecurityGroup', 'elasticloadbalancing:DeleteLoadBalancer', 'secretsmanager:DeleteSecret'])(
     'allows %s only on resources tagged capstan.dev/managed=true',
     (action) => {
       expect(allowing(action).length).toBeGreaterThan(0);
@@ -61,12 +61,16 @@ describe('MemberStack role', () => {
     expect(untagged.sort()).toEqual(['image', 'key-pair', 'network-interface', 'security-group', 'subnet']);
   });
 
-  it.each(['ec2:CreateVpc', 'elasticloadbalancing:CreateLoadBalancer', 'elasticloadbalancing:CreateTargetGroup', 'secretsmanager:CreateSecret'])(
+  it.each(['ec2:CreateVpc', 'ec2:AllocateAddress', 'elasticloadbalancing:CreateLoadBalancer', 'elasticloadbalancing:CreateTargetGroup', 'secretsmanager:CreateSecret'])(
     'creates with %s only with the managed request tag',
     (action) => {
       for (const s of allowing(action)) expect(s.Condition).toEqual(REQUEST_TAGGED);
     },
   );
+
+  it('creates listeners only tagged, on tagged load balancers', () => {
+    expect(allowing('elasticloadbalancing:CreateListener').map((s) => s.Condition)).toEqual([REQUEST_TAGGED, RESOURCE_TAGGED]);
+  });
 
   it('tags only in the call that creates the resource', () => {
     expect(allowing('ec2:CreateTags').map((s) => Object.keys(s.Condition?.StringEquals ?? {}))).toEqual([['ec2:CreateAction']]);
@@ -89,22 +93,25 @@ describe('MemberStack role', () => {
     ]);
   });
 
-  it('passes only the node role, only to EC2', () => {
+  it('passes only the node roles, only to EC2', () => {
     // Act
     const pass = allowing('iam:PassRole');
 
     // Assess
     expect(pass).toHaveLength(1);
-    expect(pass[0]!.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^NodeRole/), 'Arn'] });
+    expect(pass[0]!.Resource).toEqual([
+      { 'Fn::GetAtt': [expect.stringMatching(/^ControlPlaneNodeRole/), 'Arn'] },
+      { 'Fn::GetAtt': [expect.stringMatching(/^WorkerNodeRole/), 'Arn'] },
+    ]);
     expect(pass[0]!.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } });
   });
 });
 
 describe('MemberStack machines', () => {
-  it('gives machines an instance profile with SSM and tagged-secret read only', () => {
-    template.hasResourceProperties('AWS::IAM::InstanceProfile', { InstanceProfileName: NODE_INSTANCE_PROFILE_NAME });
+  it.each(Object.values(NODE_PROFILES))('gives machines the instance profile %s with SSM and tagged-secret read only', (name) => {
+    template.hasResourceProperties('AWS::IAM::InstanceProfile', { InstanceProfileName: name, Roles: [Match.anyValue()] });
     template.hasResourceProperties('AWS::IAM::Role', {
-      RoleName: NODE_ROLE_NAME,
+      RoleName: name,
       ManagedPolicyArns: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonSSMManagedInstanceCore']] }],
       Policies: [
         {
