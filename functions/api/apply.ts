@@ -36,11 +36,13 @@ export async function apply(request: ApiRequest, deps: Deps): Promise<ApiRespons
   }
   if (!imported.clusters.length && !issues.length) issues.push({ path: 'body', message: 'holds no Cluster (Capstan or Cluster API) to apply' });
   // Update rules are checked up front too, so a bad second cluster never leaves the first one applied.
+  const updateProblems: Issue[] = [];
   for (const { doc, source } of parsed) {
     const existing = await deps.store.getCluster(doc.metadata.name);
-    if (existing && !existing.metadata.deletionTimestamp) issues.push(...prefixed(source, updateIssues(existing, doc)));
+    if (existing && !existing.metadata.deletionTimestamp) updateProblems.push(...prefixed(source, updateIssues(existing, doc)));
   }
-  if (issues.length) throw new ValidationError(issues);
+  // Like PUT: a well-formed document that breaks only an update rule is 422; any malformed document makes it 400.
+  if (issues.length || updateProblems.length) throw new ValidationError([...issues, ...updateProblems], { unprocessable: !issues.length });
   const dryRun = isDryRun(request);
   const results: (WriteResult & { name: string })[] = [];
   for (const { doc } of parsed) results.push({ name: doc.metadata.name, ...(await writeClusterDocument(deps, request.principal, doc, { dryRun })) });
