@@ -60,9 +60,9 @@ export const API_FUNCTIONS = [
   {
     id: 'ApiHealthz',
     entry: 'functions/api/healthz.ts',
-    description: 'Capstan API: health check',
+    description: 'Capstan API: liveness and store reachability',
     routes: [{ method: 'GET', path: '/healthz', public: true }],
-    access: { table: 'none' },
+    access: { table: 'read' },
   },
   {
     id: 'ApiClusters',

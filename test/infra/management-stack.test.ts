@@ -214,7 +214,7 @@ describe('CapstanControlPlane permissions', () => {
     ['states:SendTaskSuccess', ['ApiCallbacks']],
     ['secretsmanager:GetSecretValue', ['ApiCallbacks', 'PhaseCreateMachine']],
     ['dynamodb:PutItem', ['ApiApply', 'ApiCallbacks', 'ApiClusters', 'ApiPrincipals', ...PHASE_FUNCTIONS.map((p) => p.id), INSTANCE_EVENT_FUNCTION.id]],
-    ['dynamodb:Query', [...API_FUNCTIONS.filter((f) => f.id !== 'ApiHealthz').map((f) => f.id), ...PHASE_FUNCTIONS.map((p) => p.id), INSTANCE_EVENT_FUNCTION.id, SWEEP_FUNCTION.id]],
+    ['dynamodb:Query', [...API_FUNCTIONS.map((f) => f.id), ...PHASE_FUNCTIONS.map((p) => p.id), INSTANCE_EVENT_FUNCTION.id, SWEEP_FUNCTION.id]],
   ])('grants %s only to %j', (action, expected) => {
     expect(rolesWithAction(action)).toEqual([...expected].sort());
   });
