@@ -1,0 +1,96 @@
+/**
+ * Shared helpers of the chaos suites (`npm run test:chaos`): the seed, short vs long form, event paging, the
+ * secret scanner and a log-capturing logger.
+ *
+ * Every suite draws its randomness from `CHAOS_SEED` (default 1) through `seededRandom`, and prints the seed when it
+ * fails, so a failure is replayed with `CHAOS_SEED=<n> npm run test:chaos`. `CHAOS_LONG=1` selects the long forms.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { deriveCallbackToken } from '../../functions/adapters/callback-token.js';
+import { createLogger, type Logger } from '../../functions/adapters/logger.js';
+import { seededRandom } from '../../providers/local/faults.js';
+
+/** The run's seed: `CHAOS_SEED`, default 1. */
+export const CHAOS_SEED = (() => {
+  const raw = process.env.CHAOS_SEED;
+  const n = raw === undefined || raw === '' ? 1 : Number(raw);
+  if (!Number.isInteger(n)) throw new Error(`CHAOS_SEED: must be an integer, got ${JSON.stringify(raw)}`);
+  return n;
+})();
+
+/** True for the long forms (`CHAOS_LONG=1`). */
+export const CHAOS_LONG = process.env.CHAOS_LONG === '1';
+
+/** `short` normally, `long` under CHAOS_LONG=1. */
+export function pick<T>(short: T, long: T): T {
+  return CHAOS_LONG ? long : short;
+}
+
+/** A seeded random source for one suite (the suite name is mixed in so suites do not share sequences). */
+export function chaosRandom(suite: string): () => number {
+  let h = CHAOS_SEED >>> 0;
+  for (const c of suite) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
+  return seededRandom(h);
+}
+
+/** An integer in [lo, hi] from `random`. */
+export function between(random: () => number, lo: number, hi: number): number {
+  return lo + Math.floor(random() * (hi - lo + 1));
+}
+
+/** Every event of a cluster through the paginated events API. */
+export async function allEvents(call: (method: string, path: string) => Promise<{ status: number; body: any }>, name: string): Promise<any[]> {
+  const items: any[] = [];
+  let after = 0;
+  for (;;) {
+    const page = await call('GET', `/v1/clusters/${encodeURIComponent(name)}/events?after=${after}&limit=1000`);
+    if (page.status !== 200) return items;
+    items.push(...page.body.items);
+    if (!page.body.next) return items;
+    after = Number(page.body.next);
+  }
+}
+
+/** Log lines captured by `captureLogger`. */
+export interface CapturedLogs {
+  readonly lines: string[];
+  readonly logger: Logger;
+}
+
+/** A debug-level logger that keeps every line in memory, for the secret scans. */
+export function captureLogger(): CapturedLogs {
+  const lines: string[] = [];
+  return { lines, logger: createLogger({ level: 'debug', write: (line) => lines.push(line) }) };
+}
+
+/** The callback secret of a local CAPSTAN_HOME. */
+export function callbackSecretOf(home: string): Buffer {
+  return Buffer.from(readFileSync(join(home, 'callback-secret'), 'utf8').trim(), 'base64url');
+}
+
+/** The callback tokens of machines (every boot attempt up to `attempts`). */
+export function callbackTokens(secret: Uint8Array, machines: readonly { clusterUid: string; name: string }[], attempts = 3): string[] {
+  return machines.flatMap((m) => Array.from({ length: attempts }, (_v, i) => deriveCallbackToken(secret, { clusterUid: m.clusterUid, machine: m.name, bootAttempt: i + 1 })));
+}
+
+/** Where each secret occurs in `texts` (label → first hit), empty when none leaks. */
+export function findSecrets(texts: Readonly<Record<string, string>>, secrets: readonly string[]): string[] {
+  const hits: string[] = [];
+  for (const [label, text] of Object.entries(texts)) {
+    for (const secret of secrets) {
+      if (secret.length >= 8 && text.includes(secret)) hits.push(`${label} contains ${secret.slice(0, 6)}…`);
+    }
+  }
+  return hits;
+}
+
+/** Runs `fn` and prefixes a failure with the seed, so it can be replayed. */
+export async function withSeed<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof Error) error.message = `[CHAOS_SEED=${CHAOS_SEED}${CHAOS_LONG ? ' CHAOS_LONG=1' : ''}] ${error.message}`;
+    throw error;
+  }
+}
