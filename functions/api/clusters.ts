@@ -8,7 +8,7 @@ import { mergePatch, parseClusterDocument } from '../domain/spec/index.js';
 import { httpHandler, type ApiRequest, type ApiResponse } from '../middleware/http.js';
 import { accountFilter, visibleCluster } from './lib/access.js';
 import { ifMatch, isDryRun, PATCH_TYPES, pathParameter, singleDocument, stripServerFields } from './lib/body.js';
-import { retryLostRaces, startRollout, writeClusterDocument, type WriteResult } from './lib/cluster-writes.js';
+import { retryLostRaces, staleIfMatch, startRollout, writeClusterDocument, type WriteResult } from './lib/cluster-writes.js';
 
 const NAME_LIMIT = 100;
 
@@ -107,6 +107,7 @@ export async function deleteCluster(request: ApiRequest, deps: Deps): Promise<Ap
       updated = await deps.store.updateCluster(next, callerMatch ?? current.metadata.resourceVersion);
     } catch (error) {
       if (callerMatch === undefined && error instanceof PreconditionFailedError) return undefined;
+      if (error instanceof PreconditionFailedError) throw staleIfMatch(name, callerMatch!);
       throw error;
     }
     await deps.store.appendEvents(name, [{ id: `ClusterDeleting/${updated.metadata.uid}`, type: 'ClusterDeleting', time: now.toISOString(), message: 'deletion requested: workers, then control plane, then infrastructure' }]);

@@ -209,7 +209,7 @@ describe.each([
     const before = await snapshot();
     const body = c.body === undefined || typeof c.body === 'string' || c.body instanceof Uint8Array ? c.body : JSON.stringify(c.body);
     const type = 'type' in c ? c.type : JSON_TYPE;
-    const headers = c.status === 412 ? { 'if-match': '"1"' } : {};
+    const headers: Record<string, string> = c.status === 412 ? { 'if-match': '"1"' } : {};
     // Act
     const res = c.status === 412
       ? await stack.call(c.method ?? 'PUT', c.path ?? PUT_NEW, c.body, headers)
@@ -250,7 +250,7 @@ describe('the error mapping', () => {
     // Assess
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('1');
-    expect((await res.json()).error).toMatchObject({ code: 'TooManyRequests', details: [{ path: 'store' }] });
+    expect(((await res.json()) as any).error).toMatchObject({ code: 'TooManyRequests', details: [{ path: 'store' }] });
   });
 
   it('answers an unexpected failure with 500, a request id, and nothing internal', async () => {
@@ -259,7 +259,7 @@ describe('the error mapping', () => {
     // Act
     const res = await fetch(`${stack.url}/v1/clusters/val-base`, { headers: { authorization: `Bearer ${stack.token}` } });
     spy.mockRestore();
-    const body = await res.json();
+    const body = (await res.json()) as any;
     // Assess
     expect(res.status).toBe(500);
     expect(body.error).toEqual({ code: 'InternalError', message: `internal error; request id ${res.headers.get('x-request-id')}`, details: [] });

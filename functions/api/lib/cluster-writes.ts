@@ -78,7 +78,12 @@ export async function writeClusterDocument(deps: Deps, principal: Principal | un
   return retryLostRaces(`cluster ${JSON.stringify(doc.metadata.name)}`, () => writeOnce(deps, principal, doc, options));
 }
 
-/** True for the store's "name already exists" refusal of createCluster. */
+/** The 412 a caller gets when their `If-Match` lost the race at the conditional write itself. */
+export function staleIfMatch(name: string, ifMatch: string): PreconditionFailedError {
+  return new PreconditionFailedError(`If-Match: resourceVersion ${ifMatch} is stale; cluster ${JSON.stringify(name)} changed meanwhile`);
+}
+
+/** True when a conditional write lost to another writer (stale version, or a create of a name that now exists). */
 function isRaceLost(error: unknown): boolean {
   return error instanceof PreconditionFailedError || error instanceof ConflictError;
 }
@@ -157,6 +162,7 @@ async function writeOnce(deps: Deps, principal: Principal | undefined, doc: Clus
     updated = await deps.store.updateCluster(next, options.ifMatch ?? existing.metadata.resourceVersion);
   } catch (error) {
     if (options.ifMatch === undefined && isRaceLost(error)) return undefined;
+    if (error instanceof PreconditionFailedError && options.ifMatch !== undefined) throw staleIfMatch(doc.metadata.name, options.ifMatch);
     throw error;
   }
   if (specChanged) {
