@@ -210,7 +210,8 @@ export function replayGuarantees(events: readonly ReplayEvent[], spec: ReplaySpe
   let lateControlPlane: ReplayEvent | undefined;
 
   const live = (pool: string) => [...machines.values()].filter((m) => m.pool === pool && !m.gone);
-  const check = (event: ReplayEvent) => {
+  /** Records extremes and checks the bounds; without an event, only records the state before the window. */
+  const check = (event?: ReplayEvent) => {
     for (const [pool, rule] of poolRules) {
       const s = stats.get(pool)!;
       const alive = live(pool);
@@ -218,6 +219,10 @@ export function replayGuarantees(events: readonly ReplayEvent[], spec: ReplaySpe
       const ready = alive.filter((m) => m.ready).length;
       s.peak = Math.max(s.peak, total);
       if (ready >= rule.replicas) s.established = true;
+      if (!event) {
+        if (s.established) s.lowest = ready;
+        continue;
+      }
       if (total > rule.maxMachines) {
         violations.push({ rule: 'MaxSurge', seq: event.seq, time: event.time, pool, message: `${pool}: ${total} machines after ${describe(event)}, at most ${rule.maxMachines} allowed (replicas ${rule.replicas} + maxSurge)` });
       }
@@ -232,6 +237,7 @@ export function replayGuarantees(events: readonly ReplayEvent[], spec: ReplaySpe
     }
   };
 
+  check();
   for (const event of ordered) {
     if (event.type === 'ClusterDeleting') deleting = true;
     if (event.type === 'RolloutCompleted') completed = true;
