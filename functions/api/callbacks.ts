@@ -37,7 +37,7 @@ export async function machineReady(request: ApiRequest, deps: Deps): Promise<Api
   let current: Machine | undefined = machine;
   for (let attempt = 0; attempt < 5 && current; attempt++) {
     if (current.readyAt || !['Pending', 'Provisioning'].includes(current.phase)) {
-      throw new ConflictError(`machine ${machineName}: token already used (phase ${current.phase})`);
+      throw new ConflictError(`authorization: the token of machine ${machineName} was already used (phase ${current.phase})`);
     }
     try {
       const ready = await deps.store.putMachine({ ...current, phase: 'Ready', readyAt: now.toISOString() }, current.recordVersion);

@@ -129,7 +129,7 @@ async function writeOnce(deps: Deps, principal: Principal | undefined, doc: Clus
     return { action: 'created', cluster: created };
   }
 
-  if (existing.metadata.deletionTimestamp) throw new ConflictError(`cluster ${JSON.stringify(existing.metadata.name)} is being deleted`);
+  if (existing.metadata.deletionTimestamp) throw new ConflictError(`metadata.name: cluster ${JSON.stringify(existing.metadata.name)} is being deleted; wait until it is gone`);
   if (options.ifMatch !== undefined && options.ifMatch !== existing.metadata.resourceVersion) {
     throw new PreconditionFailedError(`If-Match: resourceVersion ${options.ifMatch} is stale; the cluster is at ${existing.metadata.resourceVersion}`);
   }
