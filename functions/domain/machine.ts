@@ -43,6 +43,8 @@ export interface Machine {
   readonly bootAttempt?: number;
   readonly failureReason?: string;
   readonly failureMessage?: string;
+  /** What blocks this machine's drain once it ran past `drain.timeout` (pod and budget); cleared when it goes. */
+  readonly drainBlockedBy?: string;
   /** Step Functions task token of the workflow step waiting for this machine's Ready callback. Never served by the API. */
   readonly taskToken?: string;
   /** The user asked for this machine to go (OnDelete pools; KCP `delete-machine` annotation semantics). */

@@ -15,6 +15,7 @@ export const CONDITIONS = {
   RolloutProgressing: 'RolloutProgressing',
   ProviderAvailable: 'ProviderAvailable',
   Paused: 'Paused',
+  MachinesDrained: 'MachinesDrained',
 } as const;
 
 /** Condition reasons (PascalCase constants). */
@@ -31,6 +32,7 @@ export const REASONS = {
   AllMachinesReady: 'AllMachinesReady',
   MachinesNotReady: 'MachinesNotReady',
   TooManyUnhealthy: 'TooManyUnhealthy',
+  DrainTimeout: 'DrainTimeout',
   /** Must equal the planner's INFRASTRUCTURE_DELETED_REASON. */
   InfrastructureDeleted: 'Deleted',
 } as const;
@@ -109,6 +111,7 @@ export function deriveStatus(input: DeriveStatusInput): ClusterStatus {
   const endpoint = input.controlPlaneEndpoint ?? cluster.status?.controlPlaneEndpoint;
   // Once the infrastructure is deleted (a deleting cluster), that fact is kept: the planner waits for it.
   const infrastructureDeleted = deleting && prev?.some((c) => c.type === CONDITIONS.InfrastructureReady && c.status === 'False' && c.reason === REASONS.InfrastructureDeleted);
+  const drainBlocked = machines.filter((m) => m.phase === 'Draining' && m.drainBlockedBy);
   const conditions: Condition[] = [
     condition(prev, now, CONDITIONS.Ready, phase === 'Ready' ? 'True' : 'False', phase === 'Ready' ? REASONS.AllMachinesReady : phase, phase === 'Ready' ? 'every machine is Ready and up to date' : `cluster is ${phase}`),
     input.providerDisabled
@@ -122,6 +125,10 @@ export function deriveStatus(input: DeriveStatusInput): ClusterStatus {
       workers.map((w, i) => `${w.name} ${w.readyReplicas}/${spec.workers[i]!.replicas}`).join(', ') || 'no worker pools'),
     rollout,
     condition(prev, now, CONDITIONS.Paused, spec.paused ? 'True' : 'False', spec.paused ? REASONS.Paused : undefined),
+    drainBlocked.length
+      ? condition(prev, now, CONDITIONS.MachinesDrained, 'False', REASONS.DrainTimeout,
+        `drain exceeded ${spec.drain.timeout} (policy ${spec.drain.policy}): ${drainBlocked.map((m) => `${m.name} blocked by ${m.drainBlockedBy}`).join('; ')}`)
+      : condition(prev, now, CONDITIONS.MachinesDrained, 'True'),
   ];
   return {
     phase,

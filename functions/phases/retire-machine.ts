@@ -52,6 +52,7 @@ export async function retireMachine(input: unknown, deps: Deps): Promise<{ machi
     if (!done) {
       if (elapsed >= timeout) {
         const what = blockedBy.map((b) => `${b.pod} (${b.reason})`).join(', ') || 'pods that cannot be evicted';
+        await updateMachine(deps, clusterName, draining.name, (m) => (m.drainBlockedBy === what ? undefined : { ...m, drainBlockedBy: what }));
         await deps.store.appendEvents(clusterName, [{
           ...machineEvent('MachineDrainBlocked', draining, now, `drain of ${draining.name} exceeded ${cluster.spec.drain.timeout}: blocked by ${what}; policy ${cluster.spec.drain.policy}`, { policy: cluster.spec.drain.policy }),
         }]);
