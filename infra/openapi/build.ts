@@ -77,10 +77,12 @@ export function buildOpenApi(): Schema {
             creationTimestamp: { type: 'string', format: 'date-time' },
             deletionTimestamp: { type: 'string', format: 'date-time' },
           },
+          additionalProperties: false,
         },
-        spec: { type: 'object', description: 'The validated spec with every default filled in (see ClusterDocument.spec).' },
+        spec: { $ref: '#/components/schemas/ClusterDocument/properties/spec', description: 'The validated spec with every default filled in.' },
         status: ref('ClusterStatus'),
       },
+      additionalProperties: false,
     },
     ClusterStatus: {
       type: 'object',
@@ -95,6 +97,7 @@ export function buildOpenApi(): Schema {
         activeRollout: { type: 'string' },
         lastUpdated: { type: 'string', format: 'date-time' },
       },
+      additionalProperties: false,
     },
     ClusterList: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: ref('Cluster') }, next: { type: 'string' } } },
     DryRun: {
@@ -204,6 +207,7 @@ export function buildOpenApi(): Schema {
           '200': { description: 'Updated or unchanged (or a dry run)', content: json({ oneOf: [ref('Cluster'), ref('DryRun')] }) },
           '409': errorResponse('The cluster is being deleted.'),
           '412': errorResponse('If-Match is stale.'),
+          '413': errorResponse('The body is too large.'),
           '415': errorResponse('Unsupported content type.'),
           '422': errorResponse('The change breaks an update rule.'),
           ...STANDARD_ERRORS,
@@ -256,6 +260,7 @@ export function buildOpenApi(): Schema {
         parameters: [{ name: 'cluster', in: 'path', required: true, schema: { type: 'string' } }, { name: 'machine', in: 'path', required: true, schema: { type: 'string' } }],
         responses: {
           '200': { description: 'Recorded', content: json({ type: 'object', required: ['machine', 'phase'], properties: { machine: { type: 'string' }, phase: { type: 'string' } } }) },
+          '400': errorResponse('A path parameter is malformed.'),
           '401': errorResponse('Wrong token.'),
           '409': errorResponse('The token was already used.'),
           '500': STANDARD_ERRORS['500'],
@@ -271,7 +276,12 @@ export function buildOpenApi(): Schema {
         summary: 'Grant a principal accounts (administrators)',
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
         requestBody: { required: true, content: json({ type: 'object', required: ['accounts'], properties: { accounts: { type: 'array', items: { type: 'string' } }, admin: { type: 'boolean' } }, additionalProperties: false }) },
-        responses: { '200': { description: 'The grant', content: json(ref('Principal')) }, ...STANDARD_ERRORS },
+        responses: {
+          '200': { description: 'The grant', content: json(ref('Principal')) },
+          '413': errorResponse('The body is too large.'),
+          '415': errorResponse('Unsupported content type.'),
+          ...STANDARD_ERRORS,
+        },
       },
       delete: {
         operationId: 'deletePrincipal',
