@@ -149,12 +149,14 @@ export function reportError(ctx: Pick<Context, 'err' | 'errPaint'> & { readonly 
   const paint = ctx.errPaint;
   const line = (text: string) => ctx.err.write(`${text}\n`);
   if (error instanceof ApiError) {
-    const head = `${paint('red', 'error:')} ${error.message}`;
-    line(`${head} ${paint('gray', `(${error.code}, HTTP ${error.status}${error.requestId && error.status >= 500 ? `, request ${error.requestId}` : ''})`)}`);
+    const where = `${error.code}, HTTP ${error.status}${error.requestId && error.status >= 500 ? `, request ${error.requestId}` : ''}`;
     if (error.details.length) {
+      // The API lists every problem with its field path; its message only joins them.
       const n = error.details.length;
-      line(`${n} problem${n === 1 ? '' : 's'}:`);
+      line(`${paint('red', 'error:')} the API refused the request with ${n} problem${n === 1 ? '' : 's'} ${paint('gray', `(${where})`)}`);
       for (const d of error.details) line(`  ${paint('bold', describePath(d.path))}: ${d.message}`);
+    } else {
+      line(`${paint('red', 'error:')} ${error.message} ${paint('gray', `(${where})`)}`);
     }
     if (error.status === 401 && ctx.authHint) line(`hint: ${ctx.authHint}`);
     return exitCodeOfStatus(error.status);

@@ -209,7 +209,8 @@ describe('writes', () => {
   it('fails with exit 5 when --resource-version is stale (412)', async () => {
     const r = await s.cli(['upgrade', 'alpha', '--version', 'v1.19.1', '--resource-version', '0']);
     expect(r.code).toBe(EXIT.Conflict);
-    expect(r.stderr).toMatch(/stale.*PreconditionFailed, HTTP 412/);
+    expect(r.stderr).toContain('PreconditionFailed, HTTP 412');
+    expect(r.stderr).toContain('If-Match: resourceVersion 0 is stale');
     expect((await json(['get', 'clusters', 'alpha'])).spec.version).toBe('v1.18.8');
   });
 
