@@ -15,9 +15,23 @@ function prefixed(prefix: string, issues: readonly Issue[]): Issue[] {
   return issues.map((i) => ({ path: `${prefix}.${i.path}`, message: i.message }));
 }
 
+/**
+ * The body's documents. Syntax problems of one document of several are named `documents[i]`, like every other
+ * apply issue (the parser says `body[i]`), so a caller reads one numbering.
+ */
+function parseDocuments(request: ApiRequest): unknown[] {
+  try {
+    return bodyDocuments(request);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    const renamed = error.details.map((i) => ({ path: i.path.replace(/^body\[(\d+)\]/, 'documents[$1]'), message: i.message }));
+    throw new ValidationError(renamed, { unprocessable: error.status === 422 });
+  }
+}
+
 /** Validates every document, then writes each cluster; answers `{ applied: [{ name, action }] }`. */
 export async function apply(request: ApiRequest, deps: Deps): Promise<ApiResponse> {
-  const documents = bodyDocuments(request).map((d) => ((d as { apiVersion?: unknown })?.apiVersion === 'capstan.dev/v1alpha1' ? stripServerFields(d) : d));
+  const documents = parseDocuments(request).map((d) => ((d as { apiVersion?: unknown })?.apiVersion === 'capstan.dev/v1alpha1' ? stripServerFields(d) : d));
   const imported = importManifests(documents);
   const issues: Issue[] = [];
   const parsed: { doc: ClusterDocument; source: string }[] = [];

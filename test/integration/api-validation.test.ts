@@ -175,7 +175,7 @@ const APPLY_CASES: BadCase[] = [
   { name: 'one cluster twice', method: 'POST', path: APPLY, body: yaml(doc('val-new'), doc('val-new')), type: YAML_TYPE, status: 400, field: /^documents\[1\]/ },
   { name: 'a new cluster with an update that skips a minor', method: 'POST', path: APPLY, body: yaml(doc('val-new'), doc('val-base', { version: 'v1.20.0', paused: true })), type: YAML_TYPE, status: 422, field: 'documents[1].spec.version' },
   { name: 'a Cluster API Cluster whose infrastructure is missing', method: 'POST', path: APPLY, body: yaml(capiCluster('val-capi')), type: YAML_TYPE, status: 400, field: /^documents\[0\]/ },
-  { name: 'a document that is a list', method: 'POST', path: APPLY, body: `${JSON.stringify(doc('val-new'))}\n---\n- 1\n- 2\n`, type: YAML_TYPE, status: 400, field: 'body[1]' },
+  { name: 'a document that is a list', method: 'POST', path: APPLY, body: `${JSON.stringify(doc('val-new'))}\n---\n- 1\n- 2\n`, type: YAML_TYPE, status: 400, field: 'documents[1]' },
   { name: 'an apply of invalid YAML', method: 'POST', path: APPLY, body: 'kind: Cluster\n  bad: indent\n', type: YAML_TYPE, status: 400, field: 'body' },
   { name: 'an apply of invalid UTF-8', method: 'POST', path: APPLY, body: Buffer.from([0x6b, 0x3a, 0x20, 0xfe, 0xfe]), type: YAML_TYPE, status: 400, field: 'body' },
   { name: 'an apply alias bomb', method: 'POST', path: APPLY, body: aliasBomb(), type: YAML_TYPE, status: 400, field: 'body' },
