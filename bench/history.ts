@@ -1,0 +1,128 @@
+/**
+ * Figure 6, history budget: how many history events a rollout writes per plan iteration and per intent (counted
+ * from the local interpreter's event logs of figure 1's upgrades, mapped to the events AWS Step Functions records),
+ * the largest pool one execution can roll before the 25,000-event limit, and whether the hand-over to a fresh
+ * execution after `settings.continueAfterIterations` plan iterations (functions/phases/continue.ts, the ASL's
+ * ContinueAsNew) keeps every execution under it. Also the widest wave a Plan output can carry under the 256 KiB
+ * state payload limit.
+ *
+ * AWS history per interpreter event (Standard workflow, Lambda tasks):
+ *   Task entered → TaskStateEntered, TaskScheduled, TaskStarted (+ TaskSubmitted for .waitForTaskToken)
+ *   Task exited  → TaskSucceeded, TaskStateExited;  retried → TaskFailed, TaskScheduled, TaskStarted (+ Submitted)
+ *   Map entered  → MapStateEntered, MapStateStarted;  exited → MapStateSucceeded, MapStateExited
+ *   MapIteration started / succeeded / failed, other states' entered / exited, failed, caught, execution events → 1
+ */
+import { DEFAULT_SETTINGS } from '../functions/adapters/deps.js';
+import { figure, median, type Figure } from './lib/figure.js';
+import type { RecordedEvent, RecordedExecution } from './lib/instrument.js';
+import type { RolloutRun } from './rollout.js';
+
+/** Step Functions' limit on one execution's history. */
+export const HISTORY_LIMIT = 25_000;
+/** Step Functions' limit on a state's input or output. */
+export const PAYLOAD_LIMIT_BYTES = 256 * 1024;
+/** Target of figure 6. */
+export const TARGET_POOL = 1000;
+
+const TOKEN_TASKS = new Set(['CreateMachine']);
+
+/** AWS history events one interpreter event stands for. */
+export function awsHistoryEvents(e: RecordedEvent): number {
+  const task = e.state?.type === 'Task';
+  const token = task && TOKEN_TASKS.has(e.state!.name) ? 1 : 0;
+  switch (e.type) {
+    case 'StateEntered':
+      return task ? 3 + token : e.state?.type === 'Map' ? 2 : 1;
+    case 'StateExited':
+      return task || e.state?.type === 'Map' ? 2 : 1;
+    case 'StateRetried':
+      return 3 + token;
+    default:
+      return 1;
+  }
+}
+
+/** History events of one execution split into the per-iteration part (top level) and the per-intent part (Map items). */
+export function historyShape(ex: RecordedExecution): { total: number; topLevel: number; items: number; iterations: number; intents: number } {
+  let topLevel = 0;
+  let items = 0;
+  let iterations = 0;
+  let intents = 0;
+  for (const e of ex.events) {
+    const n = awsHistoryEvents(e);
+    if (e.type === 'ExecutionStarted' || e.type.startsWith('Execution')) continue;
+    if (e.index !== undefined) items += n;
+    else topLevel += n;
+    if (e.type === 'StateEntered' && e.state?.name === 'Plan' && e.index === undefined) iterations++;
+    if (e.type === 'MapIterationStarted') intents++;
+  }
+  return { total: topLevel + items + 2, topLevel, items, iterations, intents };
+}
+
+/** Largest events of any one execution when rolling a pool of n machines with maxSurge s (maxUnavailable 0). */
+export function worstExecutionEvents(n: number, s: number, perIteration: number, perIntent: number, continueAfter: number): number {
+  const iterations = 2 * Math.ceil(n / s) + 1;
+  const first = Math.min(continueAfter, iterations);
+  const intents = Math.min(2 * n, first * s);
+  return 2 + first * perIteration + intents * perIntent;
+}
+
+/** Largest n such that every maxSurge in [1, n] keeps every execution within the limit (binary search). */
+export function largestSafePool(perIteration: number, perIntent: number, continueAfter: number, limit = HISTORY_LIMIT): number {
+  const fits = (n: number) => {
+    for (let s = 1; s <= n; s++) if (worstExecutionEvents(n, s, perIteration, perIntent, continueAfter) > limit) return false;
+    return true;
+  };
+  let lo = 1;
+  let hi = 20_000;
+  if (fits(hi)) return hi;
+  while (lo + 1 < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (fits(mid)) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Bytes a Plan output carries per intent: (output − output without intents) ÷ intents, over every Act step. */
+function bytesPerIntent(executions: readonly RecordedExecution[]): { perIntent: number; empty: number } {
+  const samples: { bytes: number; intents: number }[] = [];
+  for (const ex of executions) {
+    let pending: number | undefined;
+    let count = 0;
+    for (const e of ex.events) {
+      if (e.type === 'StateExited' && e.state?.name === 'Plan' && e.index === undefined) {
+        if (pending !== undefined) samples.push({ bytes: pending, intents: count });
+        pending = e.outputBytes ?? 0;
+        count = 0;
+      }
+      if (e.type === 'MapIterationStarted') count++;
+    }
+    if (pending !== undefined) samples.push({ bytes: pending, intents: count });
+  }
+  const empty = median(samples.filter((x) => x.intents === 0).map((x) => x.bytes)) || 300;
+  const ratios = samples.filter((x) => x.intents > 0).map((x) => (x.bytes - empty) / x.intents);
+  return { perIntent: median(ratios), empty };
+}
+
+/** Figure 6 lines from figure 1's recorded executions. */
+export function historyFigures(runs: readonly RolloutRun[], continueAfter = DEFAULT_SETTINGS.continueAfterIterations): Figure[] {
+  const executions = runs.flatMap((r) => r.executions);
+  const shapes = executions.map(historyShape);
+  const sum = (f: (s: ReturnType<typeof historyShape>) => number) => shapes.reduce((n, s) => n + f(s), 0);
+  const perIteration = sum((s) => s.topLevel) / Math.max(1, sum((s) => s.iterations));
+  const perIntent = sum((s) => s.items) / Math.max(1, sum((s) => s.intents));
+  const oneExecution = Math.floor((HISTORY_LIMIT - 2 - perIteration) / (2 * perIteration + 2 * perIntent));
+  const withHandover = largestSafePool(perIteration, perIntent, continueAfter);
+  const bytes = bytesPerIntent(executions);
+  const widestWave = Math.floor((PAYLOAD_LIMIT_BYTES - bytes.empty) / bytes.perIntent);
+  const largestExecution = Math.max(...shapes.map((s) => s.total));
+  const detail = { perIteration, perIntent, continueAfterIterations: continueAfter, executions: executions.length, largestExecutionEvents: largestExecution, planOutputBytesPerIntent: Math.round(bytes.perIntent), planOutputBytesEmpty: Math.round(bytes.empty) };
+  return [
+    figure('history.eventsPerIteration', perIteration, 'events', 11, 'baseline', 'Plan 5 + Decide 2 + Map 4'),
+    figure('history.eventsPerIntent', perIntent, 'events', 9, 'baseline', 'iteration 2 + Route 2 + Task 5 (+1 with a task token)'),
+    figure('history.maxPool.oneExecution.maxSurge1', oneExecution, 'machines', TARGET_POOL, 'min', 'target, no hand-over', detail),
+    figure('history.maxPool.withHandover.anyMaxSurge', withHandover, 'machines', TARGET_POOL, 'min', `target, hand-over every ${continueAfter} iterations`, detail),
+    figure('history.maxWaveWidth.payload256KiB', widestWave, 'intents', TARGET_POOL, 'min', 'a 1,000-machine pool created in one wave', detail),
+  ];
+}

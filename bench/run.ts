@@ -1,0 +1,114 @@
+/**
+ * `npm run bench`: runs every benchmark, prints one line per figure (`name: value unit (bound, ratio)`) and writes
+ * bench/results.json. `--quick` runs each at a small size (the test suite uses it to check that every benchmark
+ * still works; it checks the output's shape, never a speed). `--only rollout,api` runs a subset.
+ *
+ * Order: the rollouts first (figure 1); figures 2 and 6 are computed from their counts and event logs, figure 4
+ * and the idle cost use their converged cluster as the template of the simulated fleet.
+ */
+import { writeFileSync } from 'node:fs';
+import { availableParallelism, totalmem } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { runApiBench } from './api.js';
+import { runCostBench } from './cost.js';
+import { historyFigures } from './history.js';
+import { runLatencyBench } from './latency.js';
+import { formatFigure, type Figure } from './lib/figure.js';
+import { overheadFigures, runRollouts } from './rollout.js';
+import { runSweepBench } from './sweep-bench.js';
+
+/** The benchmark groups, in the order they run. */
+export const BENCHMARKS = ['rollout', 'cost', 'latency', 'sweep', 'api', 'history'] as const;
+export type BenchmarkName = (typeof BENCHMARKS)[number];
+
+/** Options of `runBenchmarks`. */
+export interface RunOptions {
+  readonly quick: boolean;
+  /** @default every benchmark */
+  readonly only?: readonly BenchmarkName[];
+  /** Progress lines. @default silent */
+  readonly log?: (line: string) => void;
+}
+
+/** What `npm run bench` writes to bench/results.json. */
+export interface BenchResults {
+  readonly quick: boolean;
+  readonly startedAt: string;
+  readonly durationSeconds: number;
+  readonly machine: { readonly cpus: number; readonly memoryGiB: number; readonly node: string; readonly platform: string };
+  readonly figures: readonly Figure[];
+}
+
+/** Runs the benchmarks in-process and returns every figure (the CLI prints and stores them). */
+export async function runBenchmarks(options: RunOptions): Promise<BenchResults> {
+  const only = new Set<BenchmarkName>(options.only ?? BENCHMARKS);
+  const log = options.log ?? (() => undefined);
+  const bench = { quick: options.quick, log };
+  const startedAt = new Date().toISOString();
+  const t0 = performance.now();
+  const figures: Figure[] = [];
+  // Figures 2, 4 and 6 need a rollout (its counts, event logs, converged cluster).
+  const needsRollout = ['rollout', 'cost', 'history', 'sweep'].some((b) => only.has(b as BenchmarkName));
+  const runs = needsRollout ? (log('rollout'), await runRollouts(bench)) : [];
+  if (only.has('rollout')) figures.push(...overheadFigures(runs));
+  if (only.has('cost')) {
+    log('cost');
+    figures.push(...(await runCostBench(runs, bench)));
+  }
+  if (only.has('latency')) {
+    log('latency');
+    figures.push(...(await runLatencyBench(bench)));
+  }
+  if (only.has('sweep')) {
+    log('sweep');
+    // The fleet's clusters are copies of a converged cluster with (at most) 6 machines, 3+3 in the full run.
+    const template = runs.find((r) => r.case.controlPlane === 3 && r.case.workers === 3) ?? runs[0]!;
+    figures.push(...(await runSweepBench(template.cluster, template.machines.slice(0, 6), bench)).figures);
+  }
+  if (only.has('api')) {
+    log('api');
+    figures.push(...(await runApiBench(bench)));
+  }
+  if (only.has('history')) figures.push(...historyFigures(runs));
+  return {
+    quick: options.quick,
+    startedAt,
+    durationSeconds: Math.round((performance.now() - t0) / 100) / 10,
+    machine: { cpus: availableParallelism(), memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform },
+    figures,
+  };
+}
+
+/** Parses `--quick`, `--only a,b`, `--out path`. */
+export function parseArgs(argv: readonly string[]): { quick: boolean; only?: BenchmarkName[]; out?: string } {
+  const quick = argv.includes('--quick');
+  const at = (flag: string) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const onlyRaw = at('--only');
+  const only = onlyRaw?.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const name of only ?? []) {
+    if (!(BENCHMARKS as readonly string[]).includes(name)) throw new Error(`--only: unknown benchmark ${JSON.stringify(name)}; known: ${BENCHMARKS.join(', ')}`);
+  }
+  const out = at('--out');
+  return { quick, ...(only ? { only: only as BenchmarkName[] } : {}), ...(out ? { out } : {}) };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const results = await runBenchmarks({ quick: args.quick, ...(args.only ? { only: args.only } : {}), log: (line) => process.stderr.write(`${line}\n`) });
+  for (const f of results.figures) process.stdout.write(`${formatFigure(f)}\n`);
+  // --quick writes nowhere unless asked: the committed results come from a full run.
+  const out = args.out ?? (args.quick ? undefined : fileURLToPath(new URL('./results.json', import.meta.url)));
+  if (out) writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  process.stderr.write(`bench: ${results.figures.length} figures in ${results.durationSeconds} s${out ? `, written to ${out}` : ''}\n`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  });
+}

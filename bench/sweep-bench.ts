@@ -1,0 +1,107 @@
+/**
+ * Figure 4, sweep scale: the scheduled reconcile sweep (functions/reconcile/sweep.ts, the handler EventBridge
+ * runs) over 1k, 10k and 100k idle clusters in 10, 100 and 1,000 accounts: time, store reads, provider calls,
+ * peak heap. The fleet is simulated (bench/lib/fleet.ts): a store that generates converged clusters from one real
+ * template, a provider that lists each account-region's machines, a workflow that counts starts.
+ *
+ * Targets: one provider list call per account-region (contract P3: cost grows with accounts, not clusters), and
+ * memory flat as clusters grow (the sweep streams pages; it must not hold the fleet).
+ * Note: bench/sweep-scale.ts (the reconcile engineer's harness) supersedes this one when it lands.
+ */
+import { performance } from 'node:perf_hooks';
+import { DEFAULT_SETTINGS, type Deps } from '../functions/adapters/deps.js';
+import { silentLogger } from '../functions/adapters/logger.js';
+import type { Cluster } from '../functions/domain/cluster.js';
+import type { Machine } from '../functions/domain/machine.js';
+import { systemClock } from '../functions/domain/ports.js';
+import { figure, type BenchOptions, type Figure } from './lib/figure.js';
+import { SimulatedFleet, type FleetCounts, type FleetShape } from './lib/fleet.js';
+import { collectGarbage } from './lib/gc.js';
+
+/** What one sweep over a simulated fleet measured. */
+export interface SweepRun {
+  readonly shape: FleetShape;
+  readonly ms: number;
+  readonly storeReads: number;
+  readonly providerCalls: number;
+  /** provider.listMachines calls (the target: one per account-region). */
+  readonly listCalls: number;
+  /** provider.getNode calls (node health of converged clusters: one per running machine). */
+  readonly nodeChecks: number;
+  readonly peakHeapBytes: number;
+  readonly counts: FleetCounts;
+  readonly machinesPerCluster: number;
+  readonly result: unknown;
+}
+
+/** Deps for a handler over the simulated fleet. */
+export function fleetDeps(fleet: SimulatedFleet): Deps & { readonly metrics: (line: string) => void } {
+  const provider = fleet.provider();
+  return {
+    metrics: () => undefined,
+    store: fleet.store(),
+    workflow: fleet.workflow(),
+    providers: { get: () => provider },
+    clock: systemClock,
+    log: silentLogger,
+    authenticate: async () => ({ id: 'local:bench', accounts: ['*'], admin: true }),
+    callbackSecret: async () => new Uint8Array(32),
+    callbackBaseUrl: 'http://127.0.0.1:9',
+    settings: DEFAULT_SETTINGS,
+  };
+}
+
+/** Runs the real sweep handler once over a simulated fleet. */
+export async function sweepOnce(template: Cluster, machines: readonly Machine[], shape: FleetShape): Promise<SweepRun> {
+  const { sweep } = await import('../functions/reconcile/sweep.js');
+  const fleet = new SimulatedFleet(template, machines, shape);
+  const deps = fleetDeps(fleet);
+  const floor = collectGarbage();
+  fleet.counts.peakHeap = floor;
+  const t0 = performance.now();
+  const result = await (sweep as (input: unknown, deps: Deps) => Promise<unknown>)({ source: 'bench' }, deps);
+  const ms = performance.now() - t0;
+  const reads = Object.entries(fleet.counts.store).reduce((n, [, v]) => n + v, 0) - fleet.counts.storeWrites;
+  const providerCalls = Object.values(fleet.counts.provider).reduce((n, v) => n + v, 0);
+  const listCalls = fleet.counts.provider.listMachines ?? 0;
+  const nodeChecks = fleet.counts.provider.getNode ?? 0;
+  return { shape, ms, storeReads: reads, providerCalls, listCalls, nodeChecks, machinesPerCluster: machines.length, peakHeapBytes: Math.max(0, fleet.counts.peakHeap - floor), counts: fleet.counts, result };
+}
+
+/** The fleet sizes `npm run bench` sweeps. */
+export function sweepShapes(quick: boolean): FleetShape[] {
+  return quick
+    ? [{ clusters: 500, accounts: 5 }, { clusters: 1000, accounts: 10 }]
+    : [{ clusters: 1000, accounts: 10 }, { clusters: 10_000, accounts: 100 }, { clusters: 100_000, accounts: 1000 }];
+}
+
+const label = (s: FleetShape) => `${s.clusters >= 1000 ? `${s.clusters / 1000}k` : s.clusters}x${s.accounts}acct`;
+
+/** Figure 4 lines: per fleet size, provider calls vs account-regions, store reads vs pages, heap and time vs the smallest fleet. */
+export function sweepFigures(runs: readonly SweepRun[]): Figure[] {
+  const base = runs[0]!;
+  return runs.flatMap((r) => {
+    const l = label(r.shape);
+    // DynamoDB returns at most 1 MB per Query page: the fewest reads that can return these clusters.
+    const pages = Math.max(1, Math.ceil(r.counts.storeBytes / 2 ** 20));
+    const detail = { clusters: r.shape.clusters, accounts: r.shape.accounts, store: r.counts.store, provider: r.counts.provider, rolloutsStarted: r.counts.rolloutsStarted, storeItems: r.counts.storeItems, storeBytes: r.counts.storeBytes, ms: Math.round(r.ms) };
+    return [
+      figure(`sweep.providerListCalls.${l}`, r.listCalls, 'calls', r.shape.accounts, 'max', 'account-regions', detail),
+      figure(`sweep.nodeChecks.${l}`, r.nodeChecks, 'calls', r.shape.clusters * r.machinesPerCluster, 'baseline', 'running machines'),
+      figure(`sweep.storeReads.${l}`, r.storeReads, 'reads', pages, 'baseline', 'reads of 1 MB pages'),
+      // Flat: within twice the smallest fleet's peak (and 4 MiB, below which GC timing is the noise).
+      figure(`sweep.peakHeap.${l}`, r.peakHeapBytes / 2 ** 20, 'MiB', Math.max((2 * base.peakHeapBytes) / 2 ** 20, 4), 'max', `MiB: 2× ${label(base.shape)}'s`),
+      figure(`sweep.time.${l}`, r.ms, 'ms', (base.ms * r.shape.clusters) / base.shape.clusters, 'baseline', `ms linear from ${label(base.shape)}`),
+    ];
+  });
+}
+
+/** Runs figure 4 from a converged cluster template. */
+export async function runSweepBench(template: Cluster, machines: readonly Machine[], options: BenchOptions): Promise<{ figures: Figure[]; runs: SweepRun[] }> {
+  const runs: SweepRun[] = [];
+  for (const shape of sweepShapes(options.quick)) {
+    runs.push(await sweepOnce(template, machines, shape));
+    options.log?.(`  sweep ${label(shape)}: ${Math.round(runs.at(-1)!.ms)} ms`);
+  }
+  return { figures: sweepFigures(runs), runs };
+}

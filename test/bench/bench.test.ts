@@ -1,0 +1,136 @@
+/**
+ * `npm run bench --quick`, in-process: every benchmark still runs and prints every figure with its bound and
+ * ratio. Checks the output's shape (names, units, bounds, finite numbers), never a speed.
+ */
+import { BENCHMARKS, parseArgs, runBenchmarks, type BenchResults } from '../../bench/run.js';
+import { figure, formatFigure, median, percentile } from '../../bench/lib/figure.js';
+import { awsHistoryEvents, largestSafePool, worstExecutionEvents } from '../../bench/history.js';
+import { coveredMs } from '../../bench/lib/instrument.js';
+
+/** Figure name patterns and units each benchmark must print. */
+const EXPECTED: readonly [string, RegExp, string][] = [
+  ['rollout overhead', /^rollout\.overhead\.\d+\+\d+\.boot[\d.]+s$/, '× bound'],
+  ['transitions per machine', /^cost\.transitionsPerMachine\./, 'transitions'],
+  ['invocations per machine', /^cost\.invocationsPerMachine$/, 'invocations'],
+  ['provider calls per machine', /^cost\.providerCallsPerMachine$/, 'calls'],
+  ['read units per machine', /^cost\.dynamoReadUnitsPerMachine\./, 'RRU'],
+  ['write units per machine', /^cost\.dynamoWriteUnitsPerMachine\./, 'WRU'],
+  ['idle monthly cost', /^cost\.idle100\.monthly$/, 'USD/month'],
+  ['fleet monthly cost', /^cost\.fleet100\.monthly$/, 'USD/month'],
+  ['create latency', /^latency\.putToFirstMachineCreated$/, 'ms'],
+  ['repair latency', /^latency\.deathToReplacementCreated$/, 'ms'],
+  ['sweep list calls', /^sweep\.providerListCalls\./, 'calls'],
+  ['sweep node checks', /^sweep\.nodeChecks\./, 'calls'],
+  ['sweep store reads', /^sweep\.storeReads\./, 'reads'],
+  ['sweep heap', /^sweep\.peakHeap\./, 'MiB'],
+  ['sweep time', /^sweep\.time\./, 'ms'],
+  ['api throughput', /^api\.(get|put)\.c(1|8|64)\.throughput$/, 'req/s'],
+  ['api p50', /^api\.(get|put)\.c(1|8|64)\.p50$/, 'ms'],
+  ['api p99', /^api\.(get|put)\.c(1|8|64)\.p99$/, 'ms'],
+  ['history events per iteration', /^history\.eventsPerIteration$/, 'events'],
+  ['history events per intent', /^history\.eventsPerIntent$/, 'events'],
+  ['largest pool', /^history\.maxPool\./, 'machines'],
+  ['widest wave', /^history\.maxWaveWidth\./, 'intents'],
+];
+
+describe('runBenchmarks', () => {
+  let results: BenchResults;
+
+  beforeAll(async () => {
+    results = await runBenchmarks({ quick: true });
+  }, 120_000);
+
+  it.each(EXPECTED)('prints the %s figure with its unit', (_what, pattern, unit) => {
+    // Act
+    const found = results.figures.filter((f) => pattern.test(f.name));
+
+    // Assess
+    expect(found.length).toBeGreaterThan(0);
+    for (const f of found) expect(f.unit).toBe(unit);
+  });
+
+  it('prints both operations at 1, 8 and 64 clients', () => {
+    const names = new Set(results.figures.map((f) => f.name));
+    for (const op of ['get', 'put']) for (const c of [1, 8, 64]) expect(names.has(`api.${op}.c${c}.throughput`)).toBe(true);
+  });
+
+  it('gives every figure a finite value, a positive bound, a ratio of the two and a labelled bound kind', () => {
+    for (const f of results.figures) {
+      expect({ name: f.name, finite: [f.value, f.bound, f.ratio].every(Number.isFinite) }).toEqual({ name: f.name, finite: true });
+      expect(f.bound).toBeGreaterThan(0);
+      expect(f.ratio).toBeCloseTo(f.value / f.bound, 9);
+      expect(['max', 'min', 'baseline']).toContain(f.boundKind);
+      expect(f.boundLabel.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('prints one `name: value unit (bound, ratio)` line per figure, with unique names', () => {
+    const lines = results.figures.map(formatFigure);
+    expect(new Set(results.figures.map((f) => f.name)).size).toBe(results.figures.length);
+    for (const line of lines) expect(line).toMatch(/^[\w.+-]+: -?[\d.,e+-]+ .+ \((≤ |≥ )?[\d.,e+-]+ .+, ratio [\d.,e+-]+\)( !)?$/);
+  });
+
+  it('records the run: quick flag, machine, duration', () => {
+    expect(results.quick).toBe(true);
+    expect(results.machine.cpus).toBeGreaterThan(0);
+    expect(results.durationSeconds).toBeGreaterThan(0);
+  });
+});
+
+describe('parseArgs', () => {
+  it.each([
+    [['--quick'], { quick: true }],
+    [[], { quick: false }],
+    [['--only', 'api,sweep', '--out', '/tmp/x.json'], { quick: false, only: ['api', 'sweep'], out: '/tmp/x.json' }],
+  ])('parses %j', (argv, expected) => {
+    expect(parseArgs(argv)).toEqual(expected);
+  });
+
+  it('fails when --only names an unknown benchmark', () => {
+    expect(() => parseArgs(['--only', 'rollout,nope'])).toThrow(/unknown benchmark "nope"; known: rollout, cost/);
+  });
+
+  it('knows six benchmark groups', () => {
+    expect(BENCHMARKS).toHaveLength(6);
+  });
+});
+
+describe('bench helpers', () => {
+  it.each([
+    ['max met', figure('a', 1, 'x', 2, 'max', 'b'), true, 0.5],
+    ['max missed', figure('a', 3, 'x', 2, 'max', 'b'), false, 1.5],
+    ['min met', figure('a', 3, 'x', 2, 'min', 'b'), true, 1.5],
+    ['baseline', figure('a', 9, 'x', 3, 'baseline', 'b'), true, 3],
+  ])('figure: %s', (_name, f, ok, ratio) => {
+    expect(f.ok).toBe(ok);
+    expect(f.ratio).toBe(ratio);
+  });
+
+  it('computes median and nearest-rank percentiles', () => {
+    expect(median([3, 1, 2, 10])).toBe(2.5);
+    expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 99)).toBe(10);
+    expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50)).toBe(5);
+  });
+
+  it('merges overlapping provider intervals and clips them to the window', () => {
+    expect(coveredMs([{ start: 0, end: 10 }, { start: 5, end: 15 }, { start: 20, end: 30 }], 2, 25)).toBe(18);
+  });
+
+  it.each([
+    ['a Lambda task entered', { type: 'StateEntered', timestamp: 0, state: { name: 'Plan', type: 'Task' } }, 3],
+    ['a task-token task entered', { type: 'StateEntered', timestamp: 0, state: { name: 'CreateMachine', type: 'Task' } }, 4],
+    ['a Map exited', { type: 'StateExited', timestamp: 0, state: { name: 'Act', type: 'Map' } }, 2],
+    ['a Choice entered', { type: 'StateEntered', timestamp: 0, state: { name: 'Decide', type: 'Choice' } }, 1],
+    ['a retry', { type: 'StateRetried', timestamp: 0, state: { name: 'RetireMachine', type: 'Task' } }, 3],
+  ])('maps %s to its AWS history events', (_name, event, n) => {
+    expect(awsHistoryEvents(event)).toBe(n);
+  });
+
+  it('hands over before the history limit only while waves are narrow', () => {
+    // 1,000 machines one at a time: the hand-over after 500 iterations keeps the first execution small.
+    expect(worstExecutionEvents(1000, 1, 11, 10, 500)).toBe(2 + 500 * 11 + 500 * 10);
+    // Waves of 10: 201 iterations, no hand-over, every intent in one execution.
+    expect(worstExecutionEvents(1000, 10, 11, 10, 500)).toBe(2 + 201 * 11 + 2000 * 10);
+    expect(largestSafePool(11, 10, 500)).toBeLessThan(1200);
+  });
+});
