@@ -84,6 +84,10 @@ export async function plan(input: unknown, deps: Deps): Promise<PlanOutput> {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const machines = await deps.store.listMachines(name);
+    // A cluster this hosting never provisioned (no machine, no infrastructure) can still be deleted.
+    if (cluster.metadata.deletionTimestamp && machines.every((m) => m.phase === 'Deleted') && !cluster.status.controlPlaneEndpoint) {
+      return out(name, generation, iteration + 1, { action: 'Act', intents: [{ kind: 'DeleteCluster' }], notes: ['nothing was provisioned: removing the record'] });
+    }
     await updateCluster(deps, name, (c) => ({ ...c, status: deriveStatus({ cluster: c, machines, now, providerDisabled: message }) }));
     await deps.store.releaseLease(name, execution);
     return out(name, generation, iteration + 1, { action: 'Blocked', intents: [], blocked: { reason: 'ProviderDisabled', message } });
@@ -103,7 +107,7 @@ export async function plan(input: unknown, deps: Deps): Promise<PlanOutput> {
   if (!intents.some((i) => i.kind === 'DeleteCluster')) {
     await updateCluster(deps, name, (c) => ({
       ...c,
-      status: deriveStatus({ cluster: { ...c, metadata: { ...c.metadata, generation: Math.min(c.metadata.generation, generation) } }, machines: live, now, plan: effective, ...(finishing ? {} : { activeRollout: execution }) }),
+      status: deriveStatus({ cluster: { ...c, metadata: { ...c.metadata, generation: Math.min(c.metadata.generation, generation) } }, machines: live, now, plan: effective, ...(finishing ? {} : { activeRollout: execution }), ...(observed.rolloutCondition && !finishing ? { rolloutCondition: observed.rolloutCondition } : {}) }),
     }));
   }
   if (finishing) await deps.store.releaseLease(name, execution);

@@ -99,3 +99,26 @@ describe('workflow behaviour', () => {
     expect(again.plan.action).toBe('Paused');
   });
 });
+
+describe('a cluster whose provider is disabled in this hosting', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+  }, 30_000);
+
+  afterAll(async () => {
+    await stack?.destroy();
+  });
+
+  it('is stored with ProviderAvailable=False, and can be deleted since nothing was provisioned', async () => {
+    const doc = clusterDoc('remote', { infrastructure: { provider: 'aws', account: '123456789012', region: 'eu-west-1' } });
+    expect((await stack.call('PUT', '/v1/clusters/remote', doc)).status).toBe(201);
+    await stack.workflow.settle('remote');
+    const stored = (await stack.call('GET', '/v1/clusters/remote')).body;
+    expect(condition(stored, 'ProviderAvailable')).toMatchObject({ status: 'False', reason: 'ProviderDisabled' });
+    expect(condition(stored, 'ProviderAvailable').message).toMatch(/CAPSTAN_ENABLE_AWS=1/);
+    expect((await stack.call('DELETE', '/v1/clusters/remote')).status).toBe(202);
+    await waitFor(async () => (await stack.call('GET', '/v1/clusters/remote')).status === 404, 15_000);
+  });
+});
