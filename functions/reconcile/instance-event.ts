@@ -1,4 +1,82 @@
-/** Entry point placeholder: being written in this session (see functions/README). */
-export async function handler(): Promise<never> {
-  throw new Error("reconcile/instance-event: not wired yet");
+/**
+ * EC2 instance state changes forwarded by member accounts (EventBridge, `detail-type: EC2 Instance State-change
+ * Notification`): the fast path that replaces a lost machine within seconds; the sweep is the safety net.
+ *
+ * Decision: the instance is mapped to its cluster through the PROVIDER (its Capstan tags), not the store: the store
+ * has no index by provider id, and the tags are the identity the provider contract guarantees (P2). The lookup is one
+ * `listMachines` of the event's account-region (one paginated DescribeInstances, tag-filtered to Capstan's
+ * machines), assuming the member role of a cluster of that account-region. An instance that the listing no longer
+ * shows (a `terminated` one: DescribeInstances of live states) cannot be mapped by tags; then the account-region is
+ * compared as the sweep does (`sweepScope`, drift only, no node checks), reusing the listing already made.
+ *
+ *   stopping / stopped / shutting-down / terminated ─► clusters in that account-region? ─ no ─► Ignored
+ *        └─► listMachines(scope) ─► instance found ─► reconcileLostMachine (skips machines Capstan is deleting)
+ *                                 └─ not found ─► sweepScope(drift only)
+ */
+import { getDeps, type Deps } from '../adapters/deps.js';
+import { scopeOf } from '../phases/lib/phase.js';
+import { summarizeCluster, type ClusterSummary } from './compare.js';
+import { DEFAULT_SWEEP_OPTIONS, sweepScope } from './sweep.js';
+import { reconcileLostMachine, type TriggerResult } from './trigger.js';
+
+export const INSTANCE_STATE_CHANGE = 'EC2 Instance State-change Notification' as const;
+
+/** Instance states that mean the machine is lost (a `pending`/`running` event changes nothing). */
+export const LOST_STATES = ['stopping', 'stopped', 'shutting-down', 'terminated'] as const;
+
+/** The fields of the EventBridge event this handler reads. */
+export interface InstanceStateChangeEvent {
+  readonly 'detail-type': string;
+  readonly account: string;
+  readonly region: string;
+  readonly detail: { readonly 'instance-id': string; readonly state: string };
 }
+
+/** What the handler did: a trigger result, or the drift-only sweep of the account-region. */
+export type InstanceEventResult = TriggerResult | { readonly action: 'ScopeSwept'; readonly reason: string; readonly started: readonly string[] };
+
+/** Parses the event; undefined (with why) when it is not an instance state change this handler can use. */
+export function parseInstanceEvent(event: unknown): { event?: InstanceStateChangeEvent; problem?: string } {
+  const e = event as Partial<InstanceStateChangeEvent> | null;
+  if (!e || typeof e !== 'object') return { problem: 'event: must be an object' };
+  if (e['detail-type'] !== INSTANCE_STATE_CHANGE) return { problem: `detail-type: must be "${INSTANCE_STATE_CHANGE}", got ${JSON.stringify(e['detail-type'])}` };
+  if (typeof e.account !== 'string' || !/^\d{12}$/.test(e.account)) return { problem: `account: must be a 12-digit account id, got ${JSON.stringify(e.account)}` };
+  if (typeof e.region !== 'string' || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(e.region)) return { problem: `region: must be an AWS region, got ${JSON.stringify(e.region)}` };
+  const id = e.detail?.['instance-id'];
+  if (typeof id !== 'string' || !/^i-[0-9a-f]{8,17}$/.test(id)) return { problem: `detail.instance-id: must be an instance id, got ${JSON.stringify(id)}` };
+  if (typeof e.detail?.state !== 'string') return { problem: `detail.state: must be a string, got ${JSON.stringify(e.detail?.state)}` };
+  return { event: e as InstanceStateChangeEvent };
+}
+
+/** Maps one instance state change to its cluster and starts that cluster's reconcile. */
+export async function instanceEvent(input: unknown, deps: Deps): Promise<InstanceEventResult> {
+  const { event, problem } = parseInstanceEvent(input);
+  if (!event) {
+    deps.log.warn('instance event ignored', { problem });
+    return { action: 'Ignored', reason: `Malformed: ${problem}` };
+  }
+  const id = event.detail['instance-id'];
+  if (!(LOST_STATES as readonly string[]).includes(event.detail.state)) return { action: 'Ignored', reason: `State ${event.detail.state}` };
+  const where = { provider: 'aws', account: event.account, region: event.region } as const;
+  const first = await deps.store.listClustersByScope(where, { limit: 1 });
+  const sample = first.items[0];
+  if (!sample) return { action: 'Ignored', reason: 'NoClusters' };
+  const scope = scopeOf(sample);
+  const provider = deps.providers.get('aws');
+  const listed = await provider.listMachines(scope);
+  const machine = listed.find((m) => m.providerId === id || m.providerId.endsWith(`/${id}`));
+  if (machine) return reconcileLostMachine(deps, { cluster: machine.cluster, clusterUid: machine.clusterUid, machine: machine.name }, 'instance');
+
+  const clusters: ClusterSummary[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await deps.store.listClustersByScope(where, { limit: 1000, ...(cursor ? { cursor } : {}) });
+    clusters.push(...page.items.map((c) => summarizeCluster(c, scope)));
+    cursor = page.next;
+  } while (cursor);
+  const report = await sweepScope(deps, scope, clusters, { ...DEFAULT_SWEEP_OPTIONS, nodeHealth: false, driftOnly: true }, listed);
+  return { action: 'ScopeSwept', reason: `instance ${id} not listed (${event.detail.state})`, started: report.changes.filter((c) => c.started).map((c) => c.cluster) };
+}
+
+/** Lambda entry (EventBridge rule on the `capstan-events` bus). */
+export const handler = async (event: unknown): Promise<InstanceEventResult> => instanceEvent(event, await getDeps());

@@ -25,6 +25,7 @@ import type { LocalFaults } from '../../providers/local/faults.js';
 import { bearerAuthenticator, ensureSecretFile, resolveToken } from './auth.js';
 import { startLocalDynamo, type LocalDynamo } from './dynamo.js';
 import { startHttpServer, type LocalHttpServer } from './http-server.js';
+import { startMachineWatch, type MachineWatch } from './machine-watch.js';
 import { LocalWorkflow } from './workflow-runner.js';
 
 export interface LocalStackOptions {
@@ -52,6 +53,8 @@ export interface LocalStackOptions {
   readonly providers?: (local: LocalProvider) => ProviderRegistry;
   /** Resume unfinished rollouts on start. @default true */
   readonly resume?: boolean;
+  /** Watch machine processes and reconcile a cluster as soon as one exits (infra/local/machine-watch.ts). @default on when the reconcile timer is */
+  readonly watchMachines?: boolean;
 }
 
 export interface LocalStack {
@@ -64,6 +67,8 @@ export interface LocalStack {
   readonly provider: LocalProvider;
   readonly workflow: LocalWorkflow;
   readonly dynamo: LocalDynamo;
+  /** The machine watcher (the local event path), when on. */
+  readonly machineWatch: MachineWatch | undefined;
   /** Runs one reconcile sweep now. */
   sweep(): Promise<unknown>;
   close(): Promise<void>;
@@ -131,6 +136,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }, reconcileSeconds * 1000);
     timer.unref();
   }
+  const machineWatch = (options.watchMachines ?? reconcileSeconds > 0) ? startMachineWatch({ provider, deps }) : undefined;
   if (options.resume !== false) await resumeRollouts(deps, workflow, log);
 
   return {
@@ -142,9 +148,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     provider,
     workflow,
     dynamo,
+    machineWatch,
     sweep,
     async close() {
       if (timer) clearInterval(timer);
+      await machineWatch?.close();
       await sweeping;
       await workflow.close();
       await http.close();

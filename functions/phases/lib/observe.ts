@@ -4,14 +4,21 @@
  * Note: the planner trusts only records, so every fact the provider knows better is written to the record here
  * first (with an event), never kept in memory:
  *   - a live machine whose provider instance is gone or terminated → `Failed` (never Ready: boot failure) or
- *     `Deleted` with reason MachineMissing (was Ready: the planner replaces it);
+ *     `Deleted` with reason MachineMissing (was Ready: the planner replaces it); what is left of it at the provider
+ *     (a stopped instance, a dead local process's directory) is deleted;
  *   - a Ready machine whose node reports NotReady → `notReadySince` set (health checks); Ready again → cleared;
- *   - with a provider that cannot call back, a Provisioning machine whose node is Ready → `Ready` (polling fallback).
+ *   - with a provider that cannot call back, a Provisioning machine whose node is Ready → `Ready` (polling fallback);
+ *   - a provider machine of this cluster uid that no live record explains (an orphan) → adopted by its Pending record
+ *     (`OrphanAdopted`), or terminated once older than `settings.orphanGraceSeconds` (`OrphanTerminated`);
+ *   - a rollout without progress for `settings.progressDeadlineSeconds` → `rolloutCondition` for the caller's status.
  */
 import type { Deps } from '../../adapters/deps.js';
-import type { Cluster } from '../../domain/cluster.js';
+import type { Cluster, ConditionStatus } from '../../domain/cluster.js';
 import type { Machine, NewEvent } from '../../domain/machine.js';
 import type { MachineProvider, ProviderMachine } from '../../domain/provider.js';
+import { isLiveAtProvider } from '../../reconcile/compare.js';
+import { hasProviderIdentity, orphanTerminatedEvent, planOrphans } from '../../reconcile/orphans.js';
+import { progressDeadline, progressDeadlineEvent } from '../../reconcile/progress.js';
 import { machineEvent, refOf, updateMachine } from './phase.js';
 
 const LIVE = new Set(['Pending', 'Provisioning', 'Ready']);
@@ -20,6 +27,10 @@ const LIVE = new Set(['Pending', 'Provisioning', 'Ready']);
 export interface Observation {
   readonly machines: Machine[];
   readonly changed: number;
+  /** Orphans of this cluster uid: adopted, terminated, and still within the grace period. */
+  readonly orphans: { readonly adopted: number; readonly terminated: number; readonly waiting: number };
+  /** Set when the rollout exceeded its progress deadline: pass it to `deriveStatus` while the rollout acts or waits. */
+  readonly rolloutCondition?: { readonly status: ConditionStatus; readonly reason: string; readonly message: string };
 }
 
 /**
@@ -35,9 +46,12 @@ export async function observeMachines(
 ): Promise<Observation> {
   const now = deps.clock.now();
   const ref = refOf(cluster);
-  const listed = providerMachines ?? (await provider.listMachines(ref.scope, { cluster: cluster.metadata.name }));
-  const byName = new Map(listed.filter((p) => p.clusterUid === cluster.metadata.uid).map((p) => [p.name, p]));
+  const name = cluster.metadata.name;
+  const listed = providerMachines ?? (await provider.listMachines(ref.scope, { cluster: name }));
+  const mine = listed.filter((p) => p.clusterUid === cluster.metadata.uid && p.cluster === name);
+  const byName = new Map(mine.map((p) => [p.name, p]));
   const events: NewEvent[] = [];
+  const leftovers: ProviderMachine[] = [];
   let changed = 0;
   const out: Machine[] = [];
   for (const record of records) {
@@ -48,26 +62,31 @@ export async function observeMachines(
     // the provider has acknowledged, or Pending ones older than the startup timeout (the planner handles those).
     if (LIVE.has(record.phase) && gone && record.providerId) {
       if (record.readyAt) {
-        next = await updateMachine(deps, cluster.metadata.name, record.name, (m) => (LIVE.has(m.phase) ? { ...m, phase: 'Deleted', deletedAt: now.toISOString(), failureReason: 'MachineMissing', failureMessage: 'the provider no longer has this machine' } : undefined));
-        if (next?.phase === 'Deleted') events.push(machineEvent('MachineMissing', next, now, `machine ${record.name} disappeared at the provider (${pm ? pm.state : 'not found'}); it will be replaced`));
+        next = await updateMachine(deps, name, record.name, (m) => (LIVE.has(m.phase) ? { ...m, phase: 'Deleted', deletedAt: now.toISOString(), failureReason: 'MachineMissing', failureMessage: 'the provider no longer has this machine' } : undefined));
+        if (next?.phase === 'Deleted') {
+          events.push(machineEvent('MachineMissing', next, now, `machine ${record.name} disappeared at the provider (${pm ? pm.state : 'not found'}); it will be replaced`, { providerState: pm?.state ?? 'not found' }));
+          if (pm && hasProviderIdentity(pm)) leftovers.push(pm);
+        }
       } else {
-        next = await updateMachine(deps, cluster.metadata.name, record.name, (m) => (LIVE.has(m.phase) && !m.readyAt ? { ...m, phase: 'Failed', failedAt: now.toISOString(), failureReason: 'MachineMissing', failureMessage: 'the machine stopped before it became Ready' } : undefined));
+        next = await updateMachine(deps, name, record.name, (m) => (LIVE.has(m.phase) && !m.readyAt ? { ...m, phase: 'Failed', failedAt: now.toISOString(), failureReason: 'MachineMissing', failureMessage: 'the machine stopped before it became Ready' } : undefined));
         if (next?.phase === 'Failed') events.push(machineEvent('MachineFailed', next, now, `machine ${record.name} stopped before it became Ready`, { reason: 'MachineMissing' }));
       }
       changed++;
+    } else if (record.phase === 'Deleted' && pm && !isLiveAtProvider(pm) && hasProviderIdentity(pm) && pm.providerId === record.providerId) {
+      leftovers.push(pm); // a dead machine whose remains were not cleaned up (e.g. a crash after the record write)
     } else if (pm && (record.phase === 'Ready' || (record.phase === 'Provisioning' && !provider.callsBack))) {
       const node = await provider.getNode(ref, record.name).catch(() => undefined);
       if (node) {
         if (record.phase === 'Provisioning' && node.ready) {
-          next = await updateMachine(deps, cluster.metadata.name, record.name, (m) => (m.phase === 'Provisioning' ? { ...m, phase: 'Ready', readyAt: now.toISOString() } : undefined));
+          next = await updateMachine(deps, name, record.name, (m) => (m.phase === 'Provisioning' ? { ...m, phase: 'Ready', readyAt: now.toISOString() } : undefined));
           if (next?.phase === 'Ready') events.push(machineEvent('MachineReady', next, now, `machine ${record.name} is Ready (observed by polling)`));
           changed++;
         } else if (record.phase === 'Ready' && !node.ready && !record.notReadySince) {
-          next = await updateMachine(deps, cluster.metadata.name, record.name, (m) => (m.phase === 'Ready' && !m.notReadySince ? { ...m, notReadySince: now.toISOString() } : undefined));
+          next = await updateMachine(deps, name, record.name, (m) => (m.phase === 'Ready' && !m.notReadySince ? { ...m, notReadySince: now.toISOString() } : undefined));
           if (next?.notReadySince) events.push({ ...machineEvent('MachineUnhealthy', next, now, `node of machine ${record.name} reports NotReady`), id: `MachineUnhealthy/${record.name}/${next.notReadySince}` });
           changed++;
         } else if (record.phase === 'Ready' && node.ready && record.notReadySince) {
-          next = await updateMachine(deps, cluster.metadata.name, record.name, (m) => {
+          next = await updateMachine(deps, name, record.name, (m) => {
             if (!m.notReadySince) return undefined;
             const { notReadySince: _gone, ...rest } = m;
             return rest;
@@ -78,6 +97,51 @@ export async function observeMachines(
     }
     if (next) out.push(next);
   }
-  if (events.length) await deps.store.appendEvents(cluster.metadata.name, events);
-  return { machines: out, changed };
+
+  // Remains of machines that are gone: deleting them is idempotent (P4) and frees what they hold.
+  for (const pm of leftovers) {
+    await provider.deleteMachine(ref.scope, pm).catch((error: unknown) => deps.log.warn('could not clean up a lost machine', { cluster: name, machine: pm.name, error }));
+  }
+
+  const orphans = await reconcileOrphans(deps, cluster, provider, out, mine, events);
+  changed += orphans.adopted + orphans.terminated;
+
+  const stuck = progressDeadline({ cluster, machines: out, now, deadlineSeconds: deps.settings.progressDeadlineSeconds });
+  if (stuck?.newly) events.push(progressDeadlineEvent(cluster, stuck, now));
+
+  if (events.length) await deps.store.appendEvents(name, events);
+  return { machines: out, changed, orphans, ...(stuck ? { rolloutCondition: stuck.condition } : {}) };
+}
+
+/**
+ * Adopts or terminates this cluster's orphans (see functions/reconcile/orphans.ts). Adopted records in `records` are
+ * replaced in place; events are added to `events`.
+ */
+async function reconcileOrphans(deps: Deps, cluster: Cluster, provider: MachineProvider, records: Machine[], mine: readonly ProviderMachine[], events: NewEvent[]): Promise<Observation['orphans']> {
+  const now = deps.clock.now();
+  const name = cluster.metadata.name;
+  const counts = { adopted: 0, terminated: 0, waiting: 0 };
+  for (const decision of planOrphans({ records, machines: mine, now, graceSeconds: deps.settings.orphanGraceSeconds })) {
+    const pm = decision.machine;
+    if (decision.kind === 'Wait') {
+      counts.waiting++;
+      continue;
+    }
+    if (decision.kind === 'Adopt') {
+      const adopted = await updateMachine(deps, name, pm.name, (m) =>
+        m.phase === 'Pending' && !m.providerId ? { ...m, phase: 'Provisioning', providerId: pm.providerId, ...(pm.address ? { address: pm.address } : {}), ...(pm.failureDomain && !m.failureDomain ? { failureDomain: pm.failureDomain } : {}) } : undefined,
+      );
+      if (adopted?.providerId === pm.providerId) {
+        const i = records.findIndex((r) => r.name === pm.name);
+        if (i >= 0) records[i] = adopted;
+        events.push(machineEvent('OrphanAdopted', adopted, now, `machine ${pm.name} existed at the provider (${pm.providerId}) before its record said so: adopted by its Pending record`, { providerId: pm.providerId }));
+        counts.adopted++;
+      }
+      continue;
+    }
+    await provider.deleteMachine(refOf(cluster).scope, pm);
+    events.push(orphanTerminatedEvent(pm, now, decision.ageSeconds));
+    counts.terminated++;
+  }
+  return counts;
 }

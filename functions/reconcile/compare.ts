@@ -1,0 +1,121 @@
+/**
+ * The sweep's cheap test "does this cluster differ from the world?", from the cluster record alone.
+ *
+ * Note: the plan phase derives `status` from the machine records on every step, so for a converged cluster
+ * (`phase` Ready at the current generation) the status pool counts ARE the live machine records: every one Ready,
+ * as many as the spec asks. Comparing those counts with the provider's live machines of the same cluster uid finds a
+ * lost machine (fewer) or an unknown one (more, or in a pool the spec does not have) without reading one machine
+ * record. Names are not compared (the record holds no per-machine summary); a loss and an orphan in the same pool
+ * in the same sweep cancel out here, and the instance-event path or the next plan step catches the loss.
+ */
+import { CONTROL_PLANE_POOL, type Cluster } from '../domain/cluster.js';
+import type { ClusterRef, ProviderMachine, ProviderScope } from '../domain/provider.js';
+import type { ProgressSubject } from './progress.js';
+
+/** Why the sweep starts a cluster's workflow. Short: Step Functions execution names carry 12 characters of it. */
+export const DRIFT_REASONS = {
+  NotConverged: 'converge',
+  MachinesMissing: 'drift',
+  UnknownMachines: 'orphan',
+  NodeNotReady: 'node-health',
+  ProgressDeadline: 'stuck',
+} as const;
+export type DriftReason = (typeof DRIFT_REASONS)[keyof typeof DRIFT_REASONS];
+
+/** A difference the sweep found, with a human message for logs. */
+export interface Drift {
+  readonly reason: DriftReason;
+  readonly message: string;
+}
+
+/** The cluster matches its spec as of its last plan (nothing to do unless the world changed). */
+export function isConverged(cluster: Cluster): boolean {
+  return cluster.status.phase === 'Ready' && cluster.status.observedGeneration === cluster.metadata.generation && !cluster.metadata.deletionTimestamp;
+}
+
+/** A provider machine that exists (or is coming): counted against the records. */
+export function isLiveAtProvider(machine: Pick<ProviderMachine, 'state'>): boolean {
+  return machine.state === 'pending' || machine.state === 'running';
+}
+
+/** The key of an account-region of one provider: `aws#123456789012#eu-west-1`, `local#local#local`. */
+export function scopeKey(scope: Pick<ProviderScope, 'provider' | 'account' | 'region'>): string {
+  return `${scope.provider}#${scope.account}#${scope.region}`;
+}
+
+/** Groups provider machines by cluster uid (the identity that survives a re-created cluster of the same name). */
+export function groupByClusterUid(machines: readonly ProviderMachine[]): Map<string, ProviderMachine[]> {
+  const out = new Map<string, ProviderMachine[]>();
+  for (const m of machines) {
+    const list = out.get(m.clusterUid);
+    if (list) list.push(m);
+    else out.set(m.clusterUid, [m]);
+  }
+  return out;
+}
+
+/**
+ * What the sweep keeps of a cluster record (a few hundred bytes instead of the whole document), so that memory grows
+ * slowly with the fleet. Built once per record by `summarizeCluster`.
+ */
+export interface ClusterSummary {
+  readonly ref: ClusterRef;
+  readonly generation: number;
+  readonly paused: boolean;
+  readonly deleting: boolean;
+  readonly converged: boolean;
+  readonly phase: string;
+  readonly observedGeneration: number;
+  /** Live machine records per pool, as the last plan derived them (status counts). */
+  readonly expected: Readonly<Record<string, number>>;
+  /** The provider is switched off in the hosting that last planned (ProviderAvailable False). */
+  readonly providerUnavailable: boolean;
+  /** What the progress deadline needs (only the RolloutProgressing condition is kept). */
+  readonly progress: ProgressSubject;
+}
+
+/** The summary of one cluster record under the scope `scope` (shared by every cluster of the account-region). */
+export function summarizeCluster(cluster: Cluster, scope: ProviderScope): ClusterSummary {
+  const expected: Record<string, number> = { [CONTROL_PLANE_POOL]: cluster.status.controlPlane.replicas };
+  for (const pool of cluster.status.workers) expected[pool.name] = pool.replicas;
+  const rollout = cluster.status.conditions.filter((c) => c.type === 'RolloutProgressing');
+  const { name, uid, generation, deletionTimestamp } = cluster.metadata;
+  return {
+    ref: { name, uid, scope },
+    generation,
+    paused: cluster.spec.paused,
+    deleting: Boolean(deletionTimestamp),
+    converged: isConverged(cluster),
+    phase: cluster.status.phase,
+    observedGeneration: cluster.status.observedGeneration,
+    expected,
+    providerUnavailable: cluster.status.conditions.some((c) => c.type === 'ProviderAvailable' && c.status === 'False'),
+    progress: { spec: { paused: cluster.spec.paused }, metadata: { name, uid, generation, ...(deletionTimestamp ? { deletionTimestamp } : {}) }, status: { conditions: rollout } },
+  };
+}
+
+/**
+ * Compares one cluster (its summary) with the provider machines carrying its uid. Returns undefined when nothing
+ * needs a workflow: converged and the counts agree, or paused (a paused cluster makes no change; deletion proceeds).
+ */
+export function compareCluster(cluster: ClusterSummary, providerMachines: readonly ProviderMachine[]): Drift | undefined {
+  if (cluster.paused && !cluster.deleting) return undefined;
+  if (!cluster.converged) {
+    return { reason: DRIFT_REASONS.NotConverged, message: `phase ${cluster.phase}, observed generation ${cluster.observedGeneration} of ${cluster.generation}${cluster.deleting ? ', deleting' : ''}` };
+  }
+  const expected = new Map(Object.entries(cluster.expected));
+  const actual = new Map<string, number>();
+  for (const m of providerMachines) if (isLiveAtProvider(m)) actual.set(m.pool, (actual.get(m.pool) ?? 0) + 1);
+
+  const missing: string[] = [];
+  const extra: string[] = [];
+  for (const [pool, want] of expected) {
+    const have = actual.get(pool) ?? 0;
+    if (have < want) missing.push(`${pool} ${have}/${want}`);
+    else if (have > want) extra.push(`${pool} ${have}/${want}`);
+  }
+  for (const [pool, have] of actual) if (!expected.has(pool)) extra.push(`${pool} ${have}/0`);
+  if (missing.length) return { reason: DRIFT_REASONS.MachinesMissing, message: `machines missing at the provider: ${missing.join(', ')}` };
+  if (extra.length) return { reason: DRIFT_REASONS.UnknownMachines, message: `machines the records do not explain: ${extra.join(', ')}` };
+  return undefined;
+}
