@@ -154,7 +154,8 @@ export const SWEEP_FUNCTION = {
   entry: 'functions/reconcile/sweep.ts',
   description: 'Capstan reconcile: periodic sweep of every cluster',
   timeoutSeconds: 300,
-  access: { table: 'read', startExecution: true, assumeMemberRole: true },
+  // readWrite: the sweep records stuck-rollout conditions and orphan events.
+  access: { table: 'readWrite', startExecution: true, assumeMemberRole: true },
 } as const;
 
 /**
@@ -166,7 +167,8 @@ export const INSTANCE_EVENT_FUNCTION = {
   entry: 'functions/reconcile/instance-event.ts',
   description: 'Capstan reconcile: EC2 instance state changes of member accounts',
   timeoutSeconds: 60,
-  access: { table: 'readWrite', startExecution: true },
+  // assumeMemberRole: the instance is mapped to its cluster by listing the member account's tagged machines.
+  access: { table: 'readWrite', startExecution: true, assumeMemberRole: true },
 } as const;
 
 /** The name of the event bus member accounts forward their EC2 instance events to. */

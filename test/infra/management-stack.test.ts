@@ -183,14 +183,14 @@ describe('CapstanControlPlane functions', () => {
     expect(JSON.stringify(env.CALLBACK_BASE_URL)).not.toContain('Stage');
   });
 
-  it('puts exactly the phase and sweep roles on the workflow path the member roles trust', () => {
+  it('puts exactly the phase, sweep and instance-event roles on the workflow path the member roles trust', () => {
     // Act
     const onPath = Object.keys(stack.controlPlane.functions).filter(
       (id) => template.toJSON().Resources[roleLogicalId(id)].Properties.Path === WORKFLOW_ROLE_PATH,
     );
 
     // Assess
-    expect(onPath.sort()).toEqual([...PHASE_FUNCTIONS.map((p) => p.id), SWEEP_FUNCTION.id].sort());
+    expect(onPath.sort()).toEqual([...PHASE_FUNCTIONS.map((p) => p.id), SWEEP_FUNCTION.id, INSTANCE_EVENT_FUNCTION.id].sort());
   });
 });
 
@@ -209,11 +209,11 @@ describe('CapstanControlPlane permissions', () => {
   });
 
   it.each([
-    ['sts:AssumeRole', [...PHASE_FUNCTIONS.map((p) => p.id), SWEEP_FUNCTION.id]],
+    ['sts:AssumeRole', [...PHASE_FUNCTIONS.map((p) => p.id), SWEEP_FUNCTION.id, INSTANCE_EVENT_FUNCTION.id]],
     ['states:StartExecution', ['ApiApply', 'ApiClusters', 'PhaseContinue', INSTANCE_EVENT_FUNCTION.id, SWEEP_FUNCTION.id]],
     ['states:SendTaskSuccess', ['ApiCallbacks']],
     ['secretsmanager:GetSecretValue', ['ApiCallbacks', 'PhaseCreateMachine']],
-    ['dynamodb:PutItem', ['ApiApply', 'ApiCallbacks', 'ApiClusters', 'ApiPrincipals', ...PHASE_FUNCTIONS.map((p) => p.id), INSTANCE_EVENT_FUNCTION.id]],
+    ['dynamodb:PutItem', ['ApiApply', 'ApiCallbacks', 'ApiClusters', 'ApiPrincipals', ...PHASE_FUNCTIONS.map((p) => p.id), INSTANCE_EVENT_FUNCTION.id, SWEEP_FUNCTION.id]],
     ['dynamodb:Query', [...API_FUNCTIONS.map((f) => f.id), ...PHASE_FUNCTIONS.map((p) => p.id), INSTANCE_EVENT_FUNCTION.id, SWEEP_FUNCTION.id]],
   ])('grants %s only to %j', (action, expected) => {
     expect(rolesWithAction(action)).toEqual([...expected].sort());
