@@ -71,14 +71,18 @@ export class SimulatedFleet {
     return this.shape.region ?? 'us-east-1';
   }
 
-  /** Cluster `i` (0-based): the template renamed, in account `i mod accounts`. */
+  /**
+   * Cluster `i` (0-based): a deep copy of the template, renamed, in account `i mod accounts`. Deep, because a record
+   * read from DynamoDB shares nothing with its neighbours: a shallow copy would hide what holding it costs.
+   */
   cluster(i: number): Cluster {
     const name = `idle-${pad(i, 6)}`;
     const account = accountId(i % this.shape.accounts);
+    const copy = structuredClone(this.template);
     return {
-      ...this.template,
-      metadata: { ...this.template.metadata, name, uid: `uid-${pad(i, 6)}` },
-      spec: { ...this.template.spec, infrastructure: { provider: 'aws', account, region: this.region } },
+      ...copy,
+      metadata: { ...copy.metadata, name, uid: `uid-${pad(i, 6)}` },
+      spec: { ...copy.spec, infrastructure: { provider: 'aws', account, region: this.region } },
     };
   }
 
