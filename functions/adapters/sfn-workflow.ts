@@ -33,7 +33,7 @@ export class SfnWorkflow implements Workflow {
       await this.props.client.send(new StartExecutionCommand({
         stateMachineArn: this.props.stateMachineArn,
         name,
-        input: JSON.stringify({ cluster: request.cluster, generation: request.generation, iteration: 0 }),
+        input: JSON.stringify({ cluster: request.cluster, generation: request.generation, iteration: 0, historyEvents: 0 }),
       }));
       return { executionName: name, started: true };
     } catch (error) {

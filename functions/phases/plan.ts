@@ -14,6 +14,7 @@ import { planCluster } from '../domain/planner/index.js';
 import type { Intent, Plan } from '../domain/planner/types.js';
 import { deriveStatus } from '../domain/status.js';
 import { PhaseInputError } from './lib/errors.js';
+import { capWave, HISTORY_HANDOVER, PLAN_STEP_EVENTS } from './lib/history.js';
 import { observeMachines } from './lib/observe.js';
 import { field, providerOf, updateCluster } from './lib/phase.js';
 
@@ -22,6 +23,8 @@ export interface PlanOutput {
   readonly cluster: string;
   readonly generation: number;
   readonly iteration: number;
+  /** Worst-case estimate of this execution's history events so far (see lib/history.ts). */
+  readonly historyEvents: number;
   readonly plan: {
     readonly action: Plan['action'] | 'ContinueAsNew' | 'Superseded' | 'Gone';
     readonly intents: readonly (Intent & { readonly timeoutSeconds?: number })[];
@@ -31,8 +34,8 @@ export interface PlanOutput {
   };
 }
 
-function out(cluster: string, generation: number, iteration: number, plan: PlanOutput['plan']): PlanOutput {
-  return { cluster, generation, iteration, plan };
+function out(cluster: string, generation: number, iteration: number, plan: PlanOutput['plan'], historyEvents = 0): PlanOutput {
+  return { cluster, generation, iteration, historyEvents, plan };
 }
 
 /** Machines still Draining or Deleting that no intent covers get their step again (resume after a crash). */
@@ -69,13 +72,15 @@ export async function plan(input: unknown, deps: Deps): Promise<PlanOutput> {
   const execution = field(input, 'execution');
   const iteration = Number((input as { iteration?: unknown }).iteration ?? 0);
   if (!Number.isInteger(iteration) || iteration < 0) throw new PhaseInputError('phase input: iteration must be a non-negative integer');
+  const history = Number((input as { historyEvents?: unknown }).historyEvents ?? 0);
+  if (!Number.isFinite(history) || history < 0) throw new PhaseInputError('phase input: historyEvents must be a non-negative number');
   const now = deps.clock.now();
 
   const cluster = await deps.store.getCluster(name);
-  if (!cluster) return out(name, 0, iteration + 1, { action: 'Gone', intents: [] });
+  if (!cluster) return out(name, 0, iteration + 1, { action: 'Gone', intents: [] }, history);
   const generation = cluster.metadata.generation;
   if (!(await deps.store.acquireLease(name, execution, deps.settings.leaseTtlSeconds, now))) {
-    return out(name, generation, iteration + 1, { action: 'Superseded', intents: [] });
+    return out(name, generation, iteration + 1, { action: 'Superseded', intents: [] }, history);
   }
 
   let provider;
@@ -86,11 +91,11 @@ export async function plan(input: unknown, deps: Deps): Promise<PlanOutput> {
     const machines = await deps.store.listMachines(name);
     // A cluster this hosting never provisioned (no machine, no infrastructure) can still be deleted.
     if (cluster.metadata.deletionTimestamp && machines.every((m) => m.phase === 'Deleted') && !cluster.status.controlPlaneEndpoint) {
-      return out(name, generation, iteration + 1, { action: 'Act', intents: [{ kind: 'DeleteCluster' }], notes: ['nothing was provisioned: removing the record'] });
+      return out(name, generation, iteration + 1, { action: 'Act', intents: [{ kind: 'DeleteCluster' }], notes: ['nothing was provisioned: removing the record'] }, history + PLAN_STEP_EVENTS);
     }
     await updateCluster(deps, name, (c) => ({ ...c, status: deriveStatus({ cluster: c, machines, now, providerDisabled: message }) }));
     await deps.store.releaseLease(name, execution);
-    return out(name, generation, iteration + 1, { action: 'Blocked', intents: [], blocked: { reason: 'ProviderDisabled', message } });
+    return out(name, generation, iteration + 1, { action: 'Blocked', intents: [], blocked: { reason: 'ProviderDisabled', message } }, history + PLAN_STEP_EVENTS);
   }
 
   const records = await deps.store.listMachines(name, { includeDeleted: true });
@@ -114,16 +119,20 @@ export async function plan(input: unknown, deps: Deps): Promise<PlanOutput> {
 
   const startupTimeout = durationSeconds(cluster.spec.healthCheck.nodeStartupTimeout);
   const decorated = intents.map((i) => (i.kind === 'CreateMachine' ? { ...i, timeoutSeconds: Math.max(1, startupTimeout) } : i));
-  if (action === 'Act' && iteration + 1 >= deps.settings.continueAfterIterations) {
-    return out(name, generation, iteration + 1, { action: 'ContinueAsNew', intents: [] });
+  // History budget: cap the wave, and hand over to a fresh execution before the estimate could pass the limit.
+  const { wave, events: waveEvents } = capWave(decorated);
+  const spent = history + PLAN_STEP_EVENTS;
+  if (action === 'Act' && (spent + waveEvents > HISTORY_HANDOVER || iteration + 1 >= deps.settings.continueAfterIterations)) {
+    return out(name, generation, iteration + 1, { action: 'ContinueAsNew', intents: [] }, spent);
   }
+  const notes = wave.length < decorated.length ? [`wave capped at ${wave.length} of ${decorated.length} intents (history budget); the rest follow`, ...decided.notes] : decided.notes;
   return out(name, generation, iteration + 1, {
     action,
-    intents: decorated,
+    intents: action === 'Act' ? wave : [],
     ...(action === 'Wait' ? { waitSeconds: Math.max(1, Math.round(decided.waitSeconds ?? deps.settings.pollSeconds)) } : {}),
-    notes: decided.notes.slice(0, 20),
+    notes: notes.slice(0, 20),
     ...(decided.blocked ? { blocked: decided.blocked } : {}),
-  });
+  }, spent + (action === 'Act' ? waveEvents : 0));
 }
 
 export const handler = async (input: unknown): Promise<PlanOutput> => plan(input, await getDeps());

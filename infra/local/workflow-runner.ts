@@ -183,7 +183,7 @@ export class LocalWorkflow implements Workflow {
     this.stats.push(stat);
     if (this.stats.length > 10_000) this.stats.splice(0, this.stats.length - 10_000);
     const execution = this.machine.run(
-      { cluster: request.cluster, generation: request.generation, iteration: 0 },
+      { cluster: request.cluster, generation: request.generation, iteration: 0, historyEvents: 0 },
       {
         overrides: { taskResourceLocalHandlers: this.handlers as never, retryIntervalOverrides: this.retryOverrides },
         context: { Execution: { Name: executionName, Id: `local:${executionName}`, StartTime: new Date().toISOString() }, Task: { Token: 'local' } },

@@ -122,3 +122,29 @@ describe('a cluster whose provider is disabled in this hosting', () => {
     await waitFor(async () => (await stack.call('GET', '/v1/clusters/remote')).status === 404, 15_000);
   });
 });
+
+describe('hand-over to a fresh execution (history budget)', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ bootMs: 100, settings: { continueAfterIterations: 2 } });
+  }, 30_000);
+
+  afterAll(async () => {
+    await stack?.destroy();
+  });
+
+  it('finishes a rollout across several executions that never overlap, without losing a step', async () => {
+    await stack.call('PUT', '/v1/clusters/relay', clusterDoc('relay', { workers: [{ name: 'md-0', replicas: 2 }] }));
+    await waitReady(stack, 'relay');
+    await stack.call('PATCH', '/v1/clusters/relay', { spec: { version: 'v1.19.1' } }, MERGE);
+    await waitReady(stack, 'relay');
+    const machines = (await stack.call('GET', '/v1/clusters/relay/machines')).body.items;
+    expect(machines.map((m: any) => m.version)).toEqual(['v1.19.1', 'v1.19.1', 'v1.19.1']);
+    const runs = stack.workflow.executions().filter((e) => e.cluster === 'relay');
+    expect(runs.length).toBeGreaterThanOrEqual(4);
+    expect(runs.every((r) => r.status === 'SUCCEEDED')).toBe(true);
+    const spans = runs.map((e) => [e.startedAt, e.finishedAt ?? Infinity] as const).sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1] - 5);
+  }, 60_000);
+});
