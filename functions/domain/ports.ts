@@ -4,6 +4,7 @@
  */
 import type { Cluster } from './cluster.js';
 import type { ClusterEvent, Machine, NewEvent } from './machine.js';
+import type { ProviderScope } from './provider.js';
 
 /** Time, passed in so that the domain never reads the clock itself. */
 export interface Clock {
@@ -36,6 +37,14 @@ export interface Lease {
 }
 
 /**
+ * An account-region of one provider that has had clusters: the unit the sweep lists provider machines in.
+ *
+ * `roleArn` is the member role of the cluster that registered the scope (aws only): the sweep uses it only when no
+ * cluster of the scope is left to name a role (an empty scope is still listed, to find its orphans).
+ */
+export type ProviderScopeKey = Pick<ProviderScope, 'provider' | 'account' | 'region' | 'roleArn'>;
+
+/**
  * The single-table store. Every write that can race is conditional:
  * - clusters on `metadata.resourceVersion` (PreconditionFailedError when stale, ConflictError on create of an existing name);
  * - machines on `recordVersion` (StoreConflictError when stale; `putMachine` of a new name fails if it exists);
@@ -48,7 +57,20 @@ export interface Store {
   listClusters(options?: { readonly accounts?: readonly string[]; readonly limit?: number; readonly cursor?: string }): Promise<Page<Cluster>>;
   /** Clusters of one account-region of one provider (the sweep), paginated. */
   listClustersByScope(scope: { readonly provider: string; readonly account: string; readonly region: string }, options?: { readonly limit?: number; readonly cursor?: string }): Promise<Page<Cluster>>;
-  /** Creates; ConflictError if the name exists. Returns the stored resource (resourceVersion assigned). */
+  /**
+   * Every registered scope (the scope registry), ordered by provider, account, region; paginated internally.
+   * `createCluster` registers its cluster's scope; scopes are never removed automatically (see docs/store.md).
+   *
+   * Note: optional only so that test doubles written before the registry still type-check; the sweep falls back to
+   * deriving scopes from `listClusters` when a store lacks it. Every real store implements it.
+   */
+  listScopes?(): Promise<ProviderScopeKey[]>;
+  /** Registers a scope if absent (idempotent; the first registration's role is kept). The sweep's backfill path. */
+  registerScope?(scope: ProviderScopeKey): Promise<void>;
+  /**
+   * Creates; ConflictError if the name exists. Returns the stored resource (resourceVersion assigned). Registers the
+   * cluster's scope before the record is written.
+   */
   createCluster(cluster: Cluster): Promise<Cluster>;
   /** Replaces when the stored resourceVersion equals `expectedResourceVersion`; else PreconditionFailedError. */
   updateCluster(cluster: Cluster, expectedResourceVersion: string): Promise<Cluster>;

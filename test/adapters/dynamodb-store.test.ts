@@ -2,7 +2,7 @@
  * What only the DynamoDB adapter can be asked: crashes between any two of its requests, SDK error mapping, input
  * validation and the shape of the table. The behaviour every Store shares is in store-contract.ts.
  */
-import { DynamoDBClient, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, QueryCommand, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Command } from '@smithy/types';
 import { StoreError } from '../../functions/adapters/store/errors.js';
@@ -159,6 +159,8 @@ describe('DynamoDbStore error mapping', () => {
     ['releaseLease', (s) => s.releaseLease('alpha', 'exec-1')],
     ['putPrincipal', (s) => s.putPrincipal({ id: 'local:a', accounts: ['local'], admin: false })],
     ['listPrincipals', (s) => s.listPrincipals()],
+    ['listScopes', (s) => s.listScopes!()],
+    ['registerScope', (s) => s.registerScope!({ provider: 'local', account: 'local', region: 'local' })],
   ];
   const sdkErrors: [string, new (...args: never[]) => Error, string][] = [
     ['ProvisionedThroughputExceededException', TooManyRequestsError, 'TooManyRequestsError'],
@@ -175,6 +177,28 @@ describe('DynamoDbStore error mapping', () => {
     await expect(attempt).rejects.toBeInstanceOf(type);
     await expect(attempt).rejects.toMatchObject({ name: ourName });
     await expect(attempt).rejects.not.toMatchObject({ message: expect.stringContaining('arn:aws') });
+  });
+});
+
+describe('DynamoDbStore.listScopes', () => {
+  const client = new DynamoDBClient({ region: 'local', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const mock = mockClient(client);
+  const store = new DynamoDbStore({ client, tableName: 'capstan' });
+
+  afterEach(() => mock.reset());
+
+  it('follows LastEvaluatedKey until the registry is read to the end', async () => {
+    // Prepare
+    const item = (account: string) => ({ PK: { S: 'SCOPES' }, SK: { S: `SCOPE#aws#${account}#us-east-1` }, provider: { S: 'aws' }, account: { S: account }, region: { S: 'us-east-1' } });
+    mock
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [item('111111111111')], LastEvaluatedKey: item('111111111111') })
+      .resolvesOnce({ Items: [item('222222222222')] });
+    // Act
+    const scopes = await store.listScopes();
+    // Assess
+    expect(scopes.map((s) => s.account)).toEqual(['111111111111', '222222222222']);
+    expect(mock.commandCalls(QueryCommand).map((c) => c.args[0].input.ExclusiveStartKey?.SK?.S)).toEqual([undefined, 'SCOPE#aws#111111111111#us-east-1']);
   });
 });
 

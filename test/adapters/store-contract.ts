@@ -307,6 +307,76 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
       });
     });
 
+    describe('listScopes', () => {
+      it('is empty on an empty table', async () => {
+        // Act
+        const scopes = await store.listScopes!();
+        // Assess
+        expect(scopes).toEqual([]);
+      });
+
+      it('lists each scope createCluster registered once, ordered by provider, account and region', async () => {
+        // Prepare
+        await store.createCluster(makeCluster('b', awsInfra('222222222222', 'us-west-2')));
+        await store.createCluster(makeCluster('a', awsInfra('111111111111', 'us-west-2')));
+        await store.createCluster(makeCluster('c', awsInfra('111111111111', 'us-west-2')));
+        await store.createCluster(makeCluster('d', awsInfra('111111111111', 'eu-west-1')));
+        await store.createCluster(makeCluster('e'));
+        // Act
+        const scopes = await store.listScopes!();
+        // Assess
+        expect(scopes).toEqual([
+          { provider: 'aws', account: '111111111111', region: 'eu-west-1' },
+          { provider: 'aws', account: '111111111111', region: 'us-west-2' },
+          { provider: 'aws', account: '222222222222', region: 'us-west-2' },
+          { provider: 'local', account: 'local', region: 'local' },
+        ]);
+      });
+
+      it('keeps a scope whose clusters are all deleted (the sweep still finds orphans there)', async () => {
+        // Prepare
+        const created = await store.createCluster(makeCluster('gone', awsInfra('111111111111')));
+        await store.deleteCluster('gone', created.metadata.resourceVersion);
+        // Act
+        const scopes = await store.listScopes!();
+        // Assess
+        expect(scopes).toEqual([{ provider: 'aws', account: '111111111111', region: 'us-west-2' }]);
+      });
+
+      it('keeps the role of the first registration; registerScope of a known scope changes nothing', async () => {
+        // Prepare
+        const first = { provider: 'aws', account: '111111111111', region: 'us-west-2', roleArn: 'arn:aws:iam::111111111111:role/First' } as const;
+        await store.createCluster(makeCluster('a', { ...first }));
+        await store.createCluster(makeCluster('b', { ...first, roleArn: 'arn:aws:iam::111111111111:role/Second' }));
+        // Act
+        await store.registerScope!({ ...first, roleArn: 'arn:aws:iam::111111111111:role/Third' });
+        await store.registerScope!({ provider: 'aws', account: '333333333333', region: 'us-west-2' });
+        // Assess
+        expect(await store.listScopes!()).toEqual([first, { provider: 'aws', account: '333333333333', region: 'us-west-2' }]);
+      });
+
+      it('registers the scope even when the create fails with ConflictError (an empty scope is harmless)', async () => {
+        // Prepare
+        await store.createCluster(makeCluster('a'));
+        // Act
+        const attempt = store.createCluster(makeCluster('a', awsInfra('444444444444')));
+        // Assess
+        await expect(attempt).rejects.toBeInstanceOf(ConflictError);
+        expect((await store.listScopes!()).map((s) => s.account)).toEqual(['444444444444', 'local']);
+      });
+
+      it('does not mix scopes into the cluster listings', async () => {
+        // Prepare
+        await store.createCluster(makeCluster('a', awsInfra('111111111111')));
+        // Act
+        const all = await store.listClusters();
+        const mine = await store.listClusters({ accounts: ['111111111111'] });
+        // Assess
+        expect(names(all.items)).toEqual(['a']);
+        expect(names(mine.items)).toEqual(['a']);
+      });
+    });
+
     describe('putMachine', () => {
       it('creates a machine with recordVersion 1 and updates it to 2', async () => {
         const created = await store.putMachine(makeMachine('alpha', 0));

@@ -28,7 +28,7 @@ import {
   ValidationError,
 } from '../../domain/errors.js';
 import type { ClusterEvent, Machine, NewEvent } from '../../domain/machine.js';
-import type { Lease, Page, Principal, Store } from '../../domain/ports.js';
+import type { Lease, Page, Principal, ProviderScopeKey, Store } from '../../domain/ports.js';
 import { isConditionFailed, StoreError, toStoreError } from './errors.js';
 import { TTL_ATTRIBUTE } from './table.js';
 
@@ -68,6 +68,7 @@ const K = {
   gsiAllClusters: 'CLUSTER',
   gsiAllPrincipals: 'PRINCIPAL',
   scope: (provider: string, account: string, region: string) => `SCOPE#${provider}#${account}#${region}`,
+  scopesPk: 'SCOPES',
   account: (account: string) => `ACCOUNT#${account}`,
 } as const;
 
@@ -163,8 +164,50 @@ export class DynamoDbStore implements Store {
     return this.pageByName('GSI2', K.scope(scope.provider, scope.account, scope.region), after, limit, 'listClustersByScope');
   }
 
+  async listScopes(): Promise<ProviderScopeKey[]> {
+    const items = await this.queryAll(
+      { KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': S(K.scopesPk) } },
+      'listScopes',
+    );
+    return items.map((item) => {
+      const roleArn = item.roleArn?.S;
+      return {
+        provider: readS(item, 'provider') as ProviderScopeKey['provider'],
+        account: readS(item, 'account'),
+        region: readS(item, 'region'),
+        ...(roleArn ? { roleArn } : {}),
+      };
+    });
+  }
+
+  async registerScope(scope: ProviderScopeKey): Promise<void> {
+    // Put-if-absent: a registered scope costs one failed conditional write; the first registration's role stays.
+    await this.conditionalPut(
+      {
+        PK: S(K.scopesPk),
+        SK: S(K.scope(scope.provider, scope.account, scope.region)),
+        provider: S(scope.provider),
+        account: S(scope.account),
+        region: S(scope.region),
+        ...(scope.roleArn ? { roleArn: S(scope.roleArn) } : {}),
+      },
+      'attribute_not_exists(PK)',
+      {},
+      'registerScope',
+    );
+  }
+
   async createCluster(cluster: Cluster): Promise<Cluster> {
     const name = cluster.metadata.name;
+    // Note: the scope first. A crash after it leaves an empty scope (one extra listing per sweep); a crash between
+    // the record and the scope would leave a cluster no sweep visits.
+    const infra = cluster.spec.infrastructure;
+    await this.registerScope({
+      provider: infra.provider,
+      account: clusterAccount(cluster.spec),
+      region: clusterRegion(cluster.spec),
+      ...(infra.provider === 'aws' && infra.roleArn ? { roleArn: infra.roleArn } : {}),
+    });
     await this.purgeLeftovers(name);
     const stored = withResourceVersion(cluster, await this.nextResourceVersion());
     const written = await this.conditionalPut(this.clusterItem(stored), 'attribute_not_exists(PK)', {}, 'createCluster');
