@@ -3,16 +3,19 @@
  * DynamoDbStore on dynalite (in memory), a counting fake provider and a workflow that records starts.
  *
  * `measureSweep({ clusters: 1000, accounts: 20 })` seeds the table, injects a few differences (a lost machine, an
- * orphan, an unconverged cluster, a NotReady node, an orphan of a deleted cluster, a failing account when asked),
- * runs one sweep and returns its time and the counted calls. `npx tsx bench/sweep-scale.ts 1000 10000` prints them.
+ * orphan, a lost machine and an orphan in the same pool, an unconverged cluster, a NotReady node, an orphan of a
+ * deleted cluster; when asked: a failing account, an account-region with no cluster left but an orphan, a table from
+ * before the scope registry), runs one sweep and returns its time and the counted calls. `npx tsx bench/sweep-scale.ts 1000 10000` prints them.
  * The integration test test/integration/reconcile-scale.test.ts uses the same fixture.
  */
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_SETTINGS, type Deps } from '../functions/adapters/deps.js';
 import { silentLogger } from '../functions/adapters/logger.js';
+import { DeleteItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDbStore } from '../functions/adapters/store/dynamodb-store.js';
 import type { Cluster, ClusterSpec } from '../functions/domain/cluster.js';
 import type { Clock, Store, Workflow } from '../functions/domain/ports.js';
+import { machineNamesHash } from '../functions/domain/status.js';
 import type { ClusterRef, MachineProvider, NodeStatus, ProviderMachine, ProviderScope } from '../functions/domain/provider.js';
 import { mapLimit } from '../functions/reconcile/limit.js';
 import { sweep, type SweepReport } from '../functions/reconcile/sweep.js';
@@ -26,6 +29,15 @@ export interface SweepScaleOptions {
   readonly failingAccounts?: readonly number[];
   /** Ask for node health (one getNode per running machine of converged clusters). @default true */
   readonly nodeHealth?: boolean;
+  /** The sweep's page size (cluster records per listClustersByScope). @default the sweep's (500) */
+  readonly pageSize?: number;
+  /**
+   * Register one more account-region (account index `accounts`) that has no cluster, only the machine of a cluster
+   * deleted long ago. @default false
+   */
+  readonly emptyScope?: boolean;
+  /** Delete the scope registry after seeding: a table written before it existed (the sweep backfills). @default false */
+  readonly dropRegistry?: boolean;
 }
 
 /** Calls counted during the sweep (seeding excluded). */
@@ -38,6 +50,8 @@ export interface SweepCounts {
   readonly provider: Record<string, number>;
   /** The scopes listMachines was called with (`account/region`). */
   readonly listedScopes: readonly string[];
+  /** The most cluster records one store call returned (the sweep holds at most one page per scope in flight). */
+  readonly largestPage: number;
   readonly started: readonly { cluster: string; reason: string }[];
 }
 
@@ -80,7 +94,10 @@ function spec(account: string): ClusterSpec {
 export function fleetCluster(i: number, accounts: number): Cluster {
   const name = `c${String(i).padStart(5, '0')}`;
   const t = NOW.toISOString();
-  const pool = (n: string, replicas: number) => ({ name: n, version: 'v1.30.2', replicas, readyReplicas: replicas, updatedReplicas: replicas, unavailableReplicas: 0 });
+  const pool = (n: string, replicas: number, prefix: string) => {
+    const names = Array.from({ length: replicas }, (_, k) => `${name}-${prefix}-${k + 1}`);
+    return { name: n, version: 'v1.30.2', replicas, readyReplicas: replicas, updatedReplicas: replicas, unavailableReplicas: 0, machineNamesHash: machineNamesHash(names) };
+  };
   return {
     apiVersion: 'capstan.dev/v1alpha1',
     kind: 'Cluster',
@@ -89,8 +106,8 @@ export function fleetCluster(i: number, accounts: number): Cluster {
     status: {
       phase: 'Ready',
       observedGeneration: 1,
-      controlPlane: pool('control-plane', 1),
-      workers: [pool('md-0', 2)],
+      controlPlane: pool('control-plane', 1, 'cp'),
+      workers: [pool('md-0', 2, 'md-0')],
       conditions: [{ type: 'Ready', status: 'True', reason: 'AllMachinesReady', lastTransitionTime: t }, { type: 'RolloutProgressing', status: 'False', reason: 'RolloutCompleted', lastTransitionTime: t }],
       lastUpdated: t,
     },
@@ -107,7 +124,7 @@ function machinesOf(c: Cluster): ProviderMachine[] {
 }
 
 /** A store that counts calls and the cluster records it returns. */
-function countingStore(inner: Store, counts: { store: Record<string, number>; reads: Map<string, number> }): Store {
+function countingStore(inner: Store, counts: { store: Record<string, number>; reads: Map<string, number>; largestPage: number }): Store {
   return new Proxy(inner, {
     get(target, key, receiver) {
       const value = Reflect.get(target, key, receiver) as unknown;
@@ -117,6 +134,7 @@ function countingStore(inner: Store, counts: { store: Record<string, number>; re
         const out = (await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args)) as { items?: Cluster[]; metadata?: { name: string } } | undefined;
         const docs = key === 'getCluster' ? (out ? [out as Cluster] : []) : key === 'listClusters' || key === 'listClustersByScope' ? (out?.items ?? []) : [];
         for (const d of docs) counts.reads.set(d.metadata.name, (counts.reads.get(d.metadata.name) ?? 0) + 1);
+        counts.largestPage = Math.max(counts.largestPage, docs.length);
         return out;
       };
     },
@@ -151,6 +169,10 @@ export async function measureSweep(options: SweepScaleOptions): Promise<SweepSca
       } else if (i === 10 && options.nodeHealth !== false) {
         notReady.add(ms[1]!.name);
         expected[c.metadata.name] = 'node-health';
+      } else if (i === 11) {
+        // A worker is lost and an unknown one runs in the same pool: the counts agree, the names do not.
+        ms = [...ms.slice(0, 2), { ...ms[2]!, name: `${c.metadata.name}-md-0-7`, providerId: `aws:///eu-west-1a/i-${c.metadata.name}w7` }];
+        expected[c.metadata.name] = 'drift';
       }
       clusters[i] = record;
       const key = accountOf(i % options.accounts);
@@ -160,9 +182,18 @@ export async function measureSweep(options: SweepScaleOptions): Promise<SweepSca
     // A machine of a cluster deleted long ago, in the first account.
     byScope.get(accountOf(0))!.push({ name: 'gone-md-0-1', cluster: 'gone', clusterUid: 'uid-gone', pool: 'md-0', role: 'worker', providerId: 'aws:///eu-west-1a/i-0gone', state: 'running', launchedAt: '2029-01-01T00:00:00Z' });
     await mapLimit(clusters, 16, (c) => store.createCluster(c));
+    if (options.emptyScope) {
+      const account = accountOf(options.accounts);
+      await store.registerScope({ provider: 'aws', account, region: 'eu-west-1' });
+      byScope.set(account, [{ name: 'left-md-0-1', cluster: 'left', clusterUid: 'uid-left', pool: 'md-0', role: 'worker', providerId: 'aws:///eu-west-1a/i-0left', state: 'running', launchedAt: '2029-01-01T00:00:00Z' }]);
+    }
+    if (options.dropRegistry) {
+      const registry = await dynamo.client.send(new QueryCommand({ TableName: dynamo.tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': { S: 'SCOPES' } } }));
+      for (const item of registry.Items ?? []) await dynamo.client.send(new DeleteItemCommand({ TableName: dynamo.tableName, Key: { PK: item.PK!, SK: item.SK! } }));
+    }
     const seedMs = performance.now() - seedStart;
 
-    const counts = { store: {} as Record<string, number>, reads: new Map<string, number>(), provider: {} as Record<string, number>, listed: [] as string[], started: [] as { cluster: string; reason: string }[] };
+    const counts = { largestPage: 0, store: {} as Record<string, number>, reads: new Map<string, number>(), provider: {} as Record<string, number>, listed: [] as string[], started: [] as { cluster: string; reason: string }[] };
     const count = (what: string) => (counts.provider[what] = (counts.provider[what] ?? 0) + 1);
     const failing = new Set((options.failingAccounts ?? []).map(accountOf));
     const provider: MachineProvider = {
@@ -213,7 +244,7 @@ export async function measureSweep(options: SweepScaleOptions): Promise<SweepSca
       settings: DEFAULT_SETTINGS,
     };
     const t0 = performance.now();
-    const report = await sweep({ nodeHealth: options.nodeHealth ?? true }, deps);
+    const report = await sweep({ nodeHealth: options.nodeHealth ?? true, ...(options.pageSize ? { pageSize: options.pageSize } : {}) }, deps);
     const sweepMs = performance.now() - t0;
     const reads = [...counts.reads.values()];
     return {
@@ -229,6 +260,7 @@ export async function measureSweep(options: SweepScaleOptions): Promise<SweepSca
         maxReadsOfOneRecord: Math.max(0, ...reads),
         provider: counts.provider,
         listedScopes: counts.listed.sort(),
+        largestPage: counts.largestPage,
         started: counts.started.sort((a, b) => a.cluster.localeCompare(b.cluster)),
       },
       expected,

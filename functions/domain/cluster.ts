@@ -198,6 +198,12 @@ export interface PoolStatus {
   readonly readyReplicas: number;
   readonly updatedReplicas: number;
   readonly unavailableReplicas?: number;
+  /**
+   * Fingerprint of the names of the pool's live machine records (`machineNamesHash` in status.ts), derived with the
+   * counts. The sweep compares it with the names the provider lists, so a lost machine and an unknown one in the
+   * same pool do not cancel out as counts do. Absent on records written before it existed (counts only then).
+   */
+  readonly machineNamesHash?: string;
 }
 
 export interface ClusterStatus {

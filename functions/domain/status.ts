@@ -53,6 +53,27 @@ export interface DeriveStatusInput {
   readonly activeRollout?: string;
 }
 
+/**
+ * A compact, order-independent fingerprint of a set of machine names (14 hex digits, a 53-bit hash of the sorted
+ * names). Why: the sweep must tell "the same machines" from "as many machines" without reading machine records;
+ * a cluster record carries one per pool, and the provider listing yields the names to hash on the other side.
+ * Note: a collision (≈ 2^-53 per comparison) only hides a difference until the next plan step or machine event.
+ */
+export function machineNamesHash(names: Iterable<string>): string {
+  const text = [...names].sort().join('\n');
+  // cyrb53 (public domain): two 32-bit multiply-xorshift lanes, mixed to 53 bits.
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16).padStart(14, '0');
+}
+
 function poolStatus(name: string, desiredVersion: string, replicas: number, machines: readonly Machine[], isUpdated: (m: Machine) => boolean): PoolStatus {
   const live = machines.filter((m) => m.pool === name && m.phase !== 'Deleted');
   const versions = live.map((m) => m.version).sort(compareVersions);
@@ -63,6 +84,7 @@ function poolStatus(name: string, desiredVersion: string, replicas: number, mach
     readyReplicas: live.filter((m) => m.phase === 'Ready').length,
     updatedReplicas: live.filter((m) => m.phase !== 'Failed' && isUpdated(m)).length,
     unavailableReplicas: Math.max(0, replicas - live.filter((m) => m.phase === 'Ready').length),
+    machineNamesHash: machineNamesHash(live.map((m) => m.name)),
   };
 }
 

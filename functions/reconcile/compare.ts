@@ -1,14 +1,17 @@
 /**
- * The sweep's cheap test "does this cluster differ from the world?", from the cluster record alone.
+ * The sweep's cheap comparison. The plan step derives `status` from the machine records on every step, so for a
+ * converged cluster (`phase` Ready at the current generation) the status pool counts ARE the live machine records:
+ * every one Ready, as many as the spec asks. Comparing those counts with the provider's live machines of the same
+ * cluster uid finds a lost machine (fewer) or an unknown one (more, or in a pool the spec does not have) without
+ * reading one machine record.
  *
- * Note: the plan phase derives `status` from the machine records on every step, so for a converged cluster
- * (`phase` Ready at the current generation) the status pool counts ARE the live machine records: every one Ready,
- * as many as the spec asks. Comparing those counts with the provider's live machines of the same cluster uid finds a
- * lost machine (fewer) or an unknown one (more, or in a pool the spec does not have) without reading one machine
- * record. Names are not compared (the record holds no per-machine summary); a loss and an orphan in the same pool
- * in the same sweep cancel out here, and the instance-event path or the next plan step catches the loss.
+ * Names too: each pool status carries `machineNamesHash`, a fingerprint of its live records' names. When the counts
+ * agree, the names the provider lists for the pool are hashed the same way; a different hash is a lost machine and
+ * an unknown one in the same pool (which counts alone cancel out). O(1) per cluster record, no machine query.
+ * Records written before the fingerprint existed are compared by counts only.
  */
 import { CONTROL_PLANE_POOL, type Cluster } from '../domain/cluster.js';
+import { machineNamesHash } from '../domain/status.js';
 import type { ClusterRef, ProviderMachine, ProviderScope } from '../domain/provider.js';
 import type { ProgressSubject } from './progress.js';
 
@@ -68,6 +71,8 @@ export interface ClusterSummary {
   readonly observedGeneration: number;
   /** Live machine records per pool, as the last plan derived them (status counts). */
   readonly expected: Readonly<Record<string, number>>;
+  /** Fingerprint of the live machine record names per pool (status `machineNamesHash`), where the record has one. */
+  readonly names: Readonly<Record<string, string>>;
   /** The provider is switched off in the hosting that last planned (ProviderAvailable False). */
   readonly providerUnavailable: boolean;
   /** What the progress deadline needs (only the RolloutProgressing condition is kept). */
@@ -76,8 +81,12 @@ export interface ClusterSummary {
 
 /** The summary of one cluster record under the scope `scope` (shared by every cluster of the account-region). */
 export function summarizeCluster(cluster: Cluster, scope: ProviderScope): ClusterSummary {
-  const expected: Record<string, number> = { [CONTROL_PLANE_POOL]: cluster.status.controlPlane.replicas };
-  for (const pool of cluster.status.workers) expected[pool.name] = pool.replicas;
+  const expected: Record<string, number> = {};
+  const names: Record<string, string> = {};
+  for (const pool of [{ ...cluster.status.controlPlane, name: CONTROL_PLANE_POOL }, ...cluster.status.workers]) {
+    expected[pool.name] = pool.replicas;
+    if (pool.machineNamesHash !== undefined) names[pool.name] = pool.machineNamesHash;
+  }
   const rollout = cluster.status.conditions.filter((c) => c.type === 'RolloutProgressing');
   const { name, uid, generation, deletionTimestamp } = cluster.metadata;
   return {
@@ -89,6 +98,7 @@ export function summarizeCluster(cluster: Cluster, scope: ProviderScope): Cluste
     phase: cluster.status.phase,
     observedGeneration: cluster.status.observedGeneration,
     expected,
+    names,
     providerUnavailable: cluster.status.conditions.some((c) => c.type === 'ProviderAvailable' && c.status === 'False'),
     progress: { spec: { paused: cluster.spec.paused }, metadata: { name, uid, generation, ...(deletionTimestamp ? { deletionTimestamp } : {}) }, status: { conditions: rollout } },
   };
@@ -104,18 +114,29 @@ export function compareCluster(cluster: ClusterSummary, providerMachines: readon
     return { reason: DRIFT_REASONS.NotConverged, message: `phase ${cluster.phase}, observed generation ${cluster.observedGeneration} of ${cluster.generation}${cluster.deleting ? ', deleting' : ''}` };
   }
   const expected = new Map(Object.entries(cluster.expected));
-  const actual = new Map<string, number>();
-  for (const m of providerMachines) if (isLiveAtProvider(m)) actual.set(m.pool, (actual.get(m.pool) ?? 0) + 1);
+  const actual = new Map<string, string[]>();
+  for (const m of providerMachines) {
+    if (!isLiveAtProvider(m)) continue;
+    const list = actual.get(m.pool);
+    if (list) list.push(m.name);
+    else actual.set(m.pool, [m.name]);
+  }
 
   const missing: string[] = [];
   const extra: string[] = [];
+  const renamed: string[] = [];
   for (const [pool, want] of expected) {
-    const have = actual.get(pool) ?? 0;
+    const live = actual.get(pool) ?? [];
+    const have = live.length;
     if (have < want) missing.push(`${pool} ${have}/${want}`);
     else if (have > want) extra.push(`${pool} ${have}/${want}`);
+    else if (cluster.names[pool] !== undefined && machineNamesHash(live) !== cluster.names[pool]) renamed.push(`${pool} ${have}/${want}`);
   }
-  for (const [pool, have] of actual) if (!expected.has(pool)) extra.push(`${pool} ${have}/0`);
+  for (const [pool, live] of actual) if (!expected.has(pool)) extra.push(`${pool} ${live.length}/0`);
   if (missing.length) return { reason: DRIFT_REASONS.MachinesMissing, message: `machines missing at the provider: ${missing.join(', ')}` };
+  // Same count, other names: a record's machine is gone and an unknown one took its place. The plan step replaces
+  // the lost one and judges the unknown one as an orphan.
+  if (renamed.length) return { reason: DRIFT_REASONS.MachinesMissing, message: `machines at the provider differ from the records by name: ${renamed.join(', ')}` };
   if (extra.length) return { reason: DRIFT_REASONS.UnknownMachines, message: `machines the records do not explain: ${extra.join(', ')}` };
   return undefined;
 }

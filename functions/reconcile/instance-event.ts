@@ -7,7 +7,8 @@
  * `listMachines` of the event's account-region (one paginated DescribeInstances, tag-filtered to Capstan's
  * machines), assuming the member role of a cluster of that account-region. An instance that the listing no longer
  * shows (a `terminated` one: DescribeInstances of live states) cannot be mapped by tags; then the account-region is
- * compared as the sweep does (`sweepScope`, drift only, no node checks), reusing the listing already made.
+ * compared as the sweep does (`sweepScope`, drift only, no node checks, streaming its records page by page),
+ * reusing the listing already made.
  *
  *   stopping / stopped / shutting-down / terminated ─► clusters in that account-region? ─ no ─► Ignored
  *        └─► listMachines(scope) ─► instance found ─► reconcileLostMachine (skips machines Capstan is deleting)
@@ -15,7 +16,6 @@
  */
 import { getDeps, type Deps } from '../adapters/deps.js';
 import { scopeOf } from '../phases/lib/phase.js';
-import { summarizeCluster, type ClusterSummary } from './compare.js';
 import { DEFAULT_SWEEP_OPTIONS, sweepScope } from './sweep.js';
 import { reconcileLostMachine, type TriggerResult } from './trigger.js';
 
@@ -67,14 +67,7 @@ export async function instanceEvent(input: unknown, deps: Deps): Promise<Instanc
   const machine = listed.find((m) => m.providerId === id || m.providerId.endsWith(`/${id}`));
   if (machine) return reconcileLostMachine(deps, { cluster: machine.cluster, clusterUid: machine.clusterUid, machine: machine.name }, 'instance');
 
-  const clusters: ClusterSummary[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await deps.store.listClustersByScope(where, { limit: 1000, ...(cursor ? { cursor } : {}) });
-    clusters.push(...page.items.map((c) => summarizeCluster(c, scope)));
-    cursor = page.next;
-  } while (cursor);
-  const report = await sweepScope(deps, scope, clusters, { ...DEFAULT_SWEEP_OPTIONS, nodeHealth: false, driftOnly: true }, listed);
+  const report = await sweepScope(deps, where, { ...DEFAULT_SWEEP_OPTIONS, nodeHealth: false, driftOnly: true }, { scope, machines: listed });
   return { action: 'ScopeSwept', reason: `instance ${id} not listed (${event.detail.state})`, started: report.changes.filter((c) => c.started).map((c) => c.cluster) };
 }
 

@@ -2,23 +2,30 @@
  * The reconcile sweep (EventBridge schedule; locally a timer every CAPSTAN_RECONCILE_SECONDS): the safety net that
  * finds every cluster whose machines drifted from its records, and starts that cluster's workflow.
  *
- *   store.listClusters (every record read once, pages of 1000) ─► group by account-region (scope)
+ *   store.listScopes (the scope registry: every account-region that ever had a cluster)
  *   per scope, at most `concurrency` scopes at once, a failing scope reported and the others going on:
- *     provider.listMachines(scope)            ONE paginated call set (assume the member role once)
- *     group by cluster uid ─► compareCluster  from the record's status counts alone (no machine query)
- *     node health of converged clusters       provider.getNode per running machine (see docs/reconcile.md: cost)
- *     stuck rollouts of unconverged clusters  store.listMachines only for those
- *     machines of unknown cluster uids        terminated after the orphan grace
- *     workflow.startRollout                   only for clusters that differ or have not converged
+ *     store.listClustersByScope page 1        the first cluster names the member role
+ *     provider.listMachines(scope)            ONE paginated call set (assume the member role once), held for the scope
+ *     then page by page (`pageSize` records, each read once, dropped after its page):
+ *       compareCluster                        status counts and name fingerprints (no machine query)
+ *       node health of converged clusters     provider.getNode per running machine (see docs/reconcile.md: cost)
+ *       stuck rollouts of unconverged ones    store.listMachines only for those
+ *       workflow.startRollout                 only for clusters that differ or have not converged
+ *     machines of cluster uids no page had    terminated after the orphan grace (also in scopes with no cluster left)
+ *
+ * Memory: per scope in flight, one page of cluster records plus that scope's provider listing (bounded by the
+ * machines of one account-region), never the fleet.
  *
  * Note: the sweep decides nothing about machines of known clusters: the workflow's plan step observes and
  * repairs them (functions/phases/lib/observe.ts), so the sweep and the event path cannot race it. The sweep writes
- * only the RolloutProgressing condition of a stuck rollout, the events of what it did, and EMF metric lines.
+ * only the RolloutProgressing condition of a stuck rollout, the events of what it did, registry backfills, and EMF
+ * metric lines.
  */
 import { getDeps, type Deps } from '../adapters/deps.js';
-import { clusterAccount, clusterRegion } from '../domain/cluster.js';
+import { clusterAccount, clusterRegion, type Cluster } from '../domain/cluster.js';
 import { ProviderDisabledError } from '../domain/errors.js';
 import type { NewEvent } from '../domain/machine.js';
+import type { ProviderScopeKey, Store } from '../domain/ports.js';
 import type { ProviderMachine, ProviderScope } from '../domain/provider.js';
 import { scopeOf, updateCluster } from '../phases/lib/phase.js';
 import { compareCluster, DRIFT_REASONS, groupByClusterUid, scopeKey, summarizeCluster, type ClusterSummary, type Drift, type DriftReason } from './compare.js';
@@ -35,6 +42,13 @@ export interface SweepOptions {
   readonly perScopeConcurrency: number;
   /** Ask the provider for node health of converged clusters (one getNode per running machine). @default true */
   readonly nodeHealth: boolean;
+  /** Cluster records per store page (1..1000); at most one page per account-region in flight is held. @default 500 */
+  readonly pageSize: number;
+  /**
+   * Register the scope of every cluster record before sweeping: the one-time backfill of a table written before the
+   * scope registry. Also done on its own when the registry is empty. @default false
+   */
+  readonly backfillScopes: boolean;
   /**
    * Only start clusters whose machines differ from their records (skip unconverged clusters, stuck checks and
    * unknown orphans): the instance-event fallback, where the sweep does the rest. @default false
@@ -42,7 +56,7 @@ export interface SweepOptions {
   readonly driftOnly?: boolean;
 }
 
-export const DEFAULT_SWEEP_OPTIONS: SweepOptions = { concurrency: 8, perScopeConcurrency: 16, nodeHealth: true };
+export const DEFAULT_SWEEP_OPTIONS: SweepOptions = { concurrency: 8, perScopeConcurrency: 16, nodeHealth: true, pageSize: 500, backfillScopes: false };
 
 /** The sweep's dependencies: the handlers' deps, plus where EMF metric lines go. */
 export interface SweepDeps extends Deps {
@@ -61,18 +75,25 @@ export interface SweepChange {
 /** What one account-region sweep did. */
 export interface ScopeReport {
   readonly scope: string;
+  /** Cluster records read (all of the scope's, unless the listing failed after the first page). */
   readonly clusters: number;
   readonly providerMachines: number;
   readonly changes: readonly SweepChange[];
   readonly stuck: readonly string[];
   readonly orphans: { readonly terminated: number; readonly waiting: number };
   readonly nodeChecks: number;
+  /** The scope's provider is switched off in this hosting: no provider call was made. */
+  readonly disabled?: boolean;
+  /** The provider listing failed (`Name: message`): nothing of the scope was compared. */
+  readonly failure?: string;
 }
 
 /** What the sweep did; failures name the account-region and the error, the other scopes still ran. */
 export interface SweepReport {
   readonly clusters: number;
   readonly scopes: number;
+  /** Scopes the backfill added to the registry during this sweep. */
+  readonly backfilledScopes: number;
   /** Workflows started. */
   readonly started: number;
   readonly changes: readonly SweepChange[];
@@ -85,8 +106,14 @@ export interface SweepReport {
   readonly durationMs: number;
 }
 
-function positiveInt(value: unknown, fallback: number): number {
-  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : fallback;
+/** A provider listing already made for a scope (the instance-event path reuses its own). */
+export interface ScopeListing {
+  readonly scope: ProviderScope;
+  readonly machines: readonly ProviderMachine[];
+}
+
+function positiveInt(value: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 && value <= max ? value : fallback;
 }
 
 /** Reads the sweep options from its input, ignoring anything else (a scheduled event's fields). */
@@ -96,63 +123,87 @@ export function sweepOptions(input: unknown): SweepOptions {
     concurrency: positiveInt(raw.concurrency, DEFAULT_SWEEP_OPTIONS.concurrency),
     perScopeConcurrency: positiveInt(raw.perScopeConcurrency, DEFAULT_SWEEP_OPTIONS.perScopeConcurrency),
     nodeHealth: typeof raw.nodeHealth === 'boolean' ? raw.nodeHealth : DEFAULT_SWEEP_OPTIONS.nodeHealth,
+    pageSize: positiveInt(raw.pageSize, DEFAULT_SWEEP_OPTIONS.pageSize, 1000),
+    backfillScopes: typeof raw.backfillScopes === 'boolean' ? raw.backfillScopes : DEFAULT_SWEEP_OPTIONS.backfillScopes,
   };
 }
 
-/** Every cluster record, read once, summarized and grouped by account-region. */
-async function clustersByScope(deps: Deps): Promise<Map<string, { scope: ProviderScope; clusters: ClusterSummary[] }>> {
-  const scopes = new Map<string, { scope: ProviderScope; clusters: ClusterSummary[] }>();
+/** The registry key of a cluster's scope (with its member role, for a registration). */
+export function scopeKeyOf(cluster: Pick<Cluster, 'spec'>): ProviderScopeKey {
+  const infra = cluster.spec.infrastructure;
+  return { provider: infra.provider, account: clusterAccount(cluster.spec), region: clusterRegion(cluster.spec), ...(infra.provider === 'aws' && infra.roleArn ? { roleArn: infra.roleArn } : {}) };
+}
+
+/**
+ * Every scope that has a cluster record, from one pass over `listClusters` in pages of 1,000 that keeps only the
+ * scope keys (memory: the account-regions). The first cluster of a scope names its role.
+ */
+export async function discoverScopes(store: Pick<Store, 'listClusters'>): Promise<ProviderScopeKey[]> {
+  const found = new Map<string, ProviderScopeKey>();
   let cursor: string | undefined;
   do {
-    const page = await deps.store.listClusters({ limit: 1000, ...(cursor ? { cursor } : {}) });
+    const page = await store.listClusters({ limit: 1000, ...(cursor ? { cursor } : {}) });
     for (const cluster of page.items) {
-      const key = scopeKey({ provider: cluster.spec.infrastructure.provider, account: clusterAccount(cluster.spec), region: clusterRegion(cluster.spec) });
-      const entry = scopes.get(key);
-      // Decision: one role per account-region; the first cluster's (the default role is the same for all).
-      if (entry) entry.clusters.push(summarizeCluster(cluster, entry.scope));
-      else {
-        const scope = scopeOf(cluster);
-        scopes.set(key, { scope, clusters: [summarizeCluster(cluster, scope)] });
-      }
+      const key = scopeKeyOf(cluster);
+      if (!found.has(scopeKey(key))) found.set(scopeKey(key), key);
     }
     cursor = page.next;
   } while (cursor);
-  return scopes;
+  return [...found.values()];
 }
 
-/** Sweeps every account-region that has clusters; see the module comment. */
+/**
+ * The scopes to sweep: the registry. When the registry is empty (a table from before it) or `backfillScopes` asks,
+ * the scopes of every cluster record are registered first (`discoverScopes`, then `registerScope` for the missing).
+ * A store without a registry (a test double) gets the discovered scopes, registering nothing.
+ */
+export async function scopesToSweep(store: Store, options: Pick<SweepOptions, 'backfillScopes'>): Promise<{ scopes: ProviderScopeKey[]; backfilled: number }> {
+  if (!store.listScopes || !store.registerScope) return { scopes: await discoverScopes(store), backfilled: 0 };
+  const registered = await store.listScopes();
+  if (registered.length > 0 && !options.backfillScopes) return { scopes: registered, backfilled: 0 };
+  const known = new Set(registered.map(scopeKey));
+  const missing = (await discoverScopes(store)).filter((s) => !known.has(scopeKey(s)));
+  for (const scope of missing) await store.registerScope(scope);
+  return { scopes: [...registered, ...missing], backfilled: missing.length };
+}
+
+/** Sweeps every registered account-region; see the module comment. */
 export async function sweep(input: unknown, deps: SweepDeps): Promise<SweepReport> {
   const started = performance.now();
   const options = sweepOptions(input);
-  const scopes = [...(await clustersByScope(deps)).values()];
-  const disabled: string[] = [];
+  const { scopes, backfilled } = await scopesToSweep(deps.store, options);
+  if (backfilled) deps.log.info('reconcile sweep: registered scopes found on cluster records', { backfilled });
   const failures: { scope: string; error: string }[] = [];
-  const reports = await mapLimit(scopes, options.concurrency, async ({ scope, clusters }) => {
+  const reports = await mapLimit(scopes, options.concurrency, async (key) => {
     try {
-      return await sweepScope(deps, scope, clusters, options);
+      return await sweepScope(deps, key, options);
     } catch (error) {
-      const key = scopeKey(scope);
-      if (error instanceof ProviderDisabledError) {
-        disabled.push(key);
-        return sweepDisabledScope(deps, scope, clusters, options);
-      }
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      failures.push({ scope: key, error: message });
-      deps.log.warn('reconcile sweep: account-region failed', { scope: key, clusters: clusters.length, error });
+      failures.push({ scope: scopeKey(key), error: message });
+      deps.log.warn('reconcile sweep: account-region failed', { scope: scopeKey(key), error });
       return undefined;
     }
   });
-  const done = reports.filter((r): r is ScopeReport => r !== undefined);
+  const done: ScopeReport[] = [];
+  for (const r of reports) {
+    if (!r) continue;
+    done.push(r);
+    if (r.failure) {
+      failures.push({ scope: r.scope, error: r.failure });
+      deps.log.warn('reconcile sweep: account-region failed', { scope: r.scope, error: r.failure });
+    }
+  }
   const changes = done.flatMap((r) => r.changes);
   const report: SweepReport = {
-    clusters: scopes.reduce((n, s) => n + s.clusters.length, 0),
+    clusters: done.reduce((n, r) => n + r.clusters, 0),
     scopes: scopes.length,
+    backfilledScopes: backfilled,
     started: changes.filter((c) => c.started).length,
     changes,
     stuck: done.flatMap((r) => r.stuck),
     orphans: { terminated: done.reduce((n, r) => n + r.orphans.terminated, 0), waiting: done.reduce((n, r) => n + r.orphans.waiting, 0) },
     nodeChecks: done.reduce((n, r) => n + r.nodeChecks, 0),
-    disabled: disabled.sort(),
+    disabled: done.filter((r) => r.disabled).map((r) => r.scope).sort(),
     failures: failures.sort((a, b) => a.scope.localeCompare(b.scope)),
     durationMs: Math.round(performance.now() - started),
   };
@@ -163,20 +214,74 @@ export async function sweep(input: unknown, deps: SweepDeps): Promise<SweepRepor
 }
 
 /**
- * Sweeps one account-region: one provider listing, compare, node health, stuck rollouts, unknown orphans, starts.
- * Throws when the provider listing fails (the caller reports the scope as failed).
+ * Sweeps one account-region, streaming its cluster records page by page against ONE provider listing; see the
+ * module comment. A failing provider listing is returned as `failure`; other errors (the store) throw.
+ *
+ * Note: a cluster's uid is dropped from the listing's index once its page is done, so what is left at the end is
+ * exactly the machines no cluster of the scope explains, without keeping a set of every cluster seen.
  */
 export async function sweepScope(
   deps: SweepDeps,
-  scope: ProviderScope,
-  clusters: readonly ClusterSummary[],
+  key: ProviderScopeKey,
   options: SweepOptions = DEFAULT_SWEEP_OPTIONS,
-  alreadyListed?: readonly ProviderMachine[],
+  alreadyListed?: ScopeListing,
 ): Promise<ScopeReport> {
-  const provider = deps.providers.get(scope.provider);
-  const listed = alreadyListed ?? (await provider.listMachines(scope));
   const now = deps.clock.now();
-  const byUid = groupByClusterUid(listed);
+  let listing = alreadyListed;
+  let byUid = listing ? groupByClusterUid(listing.machines) : new Map<string, ProviderMachine[]>();
+  let disabled = false;
+  let clusters = 0;
+  const changes: SweepChange[] = [];
+  const stuck: string[] = [];
+  let nodeChecks = 0;
+  // Names of clusters of this scope that the listing mentions: where an unknown orphan's event may be logged.
+  const present = new Set<string>();
+  const base = { scope: scopeKey(key), orphans: { terminated: 0, waiting: 0 } };
+
+  let scope: ProviderScope | undefined = listing?.scope;
+  let listedNames = new Set(listing?.machines.map((m) => m.cluster));
+  let cursor: string | undefined;
+  do {
+    const page = await deps.store.listClustersByScope(key, { limit: options.pageSize, ...(cursor ? { cursor } : {}) });
+    cursor = page.next;
+    clusters += page.items.length;
+    if (!scope) {
+      // Decision: one role per account-region, the first cluster's; with no cluster left, the registered one.
+      const first = page.items[0];
+      scope = first ? scopeOf(first) : { provider: key.provider, account: key.account, region: key.region, ...(key.roleArn ? { roleArn: key.roleArn } : {}) };
+      try {
+        listing = { scope, machines: await deps.providers.get(scope.provider).listMachines(scope) };
+        byUid = groupByClusterUid(listing.machines);
+        listedNames = new Set(listing.machines.map((m) => m.cluster));
+      } catch (error) {
+        if (!(error instanceof ProviderDisabledError)) {
+          return { ...base, clusters, providerMachines: 0, changes, stuck, nodeChecks, failure: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+        }
+        disabled = true;
+      }
+    }
+    const summaries = page.items.map((c) => summarizeCluster(c, scope!));
+    if (disabled) {
+      changes.push(...(await startDisabled(deps, summaries, options)));
+      continue;
+    }
+    const found = await comparePage(deps, summaries, byUid, options, now);
+    nodeChecks += found.nodeChecks;
+    stuck.push(...found.stuck);
+    changes.push(...found.changes);
+    for (const c of summaries) {
+      byUid.delete(c.ref.uid);
+      if (listedNames.has(c.ref.name)) present.add(c.ref.name);
+    }
+  } while (cursor);
+
+  if (disabled || !listing) return { ...base, clusters, providerMachines: 0, changes, stuck: [], nodeChecks: 0, ...(disabled ? { disabled } : {}) };
+  const orphans = options.driftOnly ? base.orphans : await terminateUnknownOrphans(deps, listing.scope, present, byUid, now);
+  return { ...base, clusters, providerMachines: listing.machines.length, changes, stuck: stuck.sort(), orphans, nodeChecks };
+}
+
+/** One page of a scope: compare, node health, stuck rollouts, starts. */
+async function comparePage(deps: SweepDeps, clusters: readonly ClusterSummary[], byUid: ReadonlyMap<string, ProviderMachine[]>, options: SweepOptions, now: Date): Promise<{ changes: SweepChange[]; stuck: string[]; nodeChecks: number }> {
   const drifts = new Map<string, Drift>();
   for (const cluster of clusters) {
     const drift = compareCluster(cluster, byUid.get(cluster.ref.uid) ?? []);
@@ -186,13 +291,14 @@ export async function sweepScope(
   // Node health: converged clusters whose machines all exist may still have NotReady nodes.
   let nodeChecks = 0;
   if (options.nodeHealth) {
+    const provider = clusters[0] ? deps.providers.get(clusters[0].ref.scope.provider) : undefined;
     const checks = clusters
       .filter((c) => !drifts.has(c.ref.name) && c.converged && !c.paused)
       .flatMap((c) => (byUid.get(c.ref.uid) ?? []).filter((m) => m.state === 'running').map((m) => ({ cluster: c, machine: m.name })));
     await mapLimit(checks, options.perScopeConcurrency, async ({ cluster, machine }) => {
       if (drifts.has(cluster.ref.name)) return; // one NotReady node is enough to start the cluster
       nodeChecks++;
-      const node = await provider.getNode(cluster.ref, machine).catch(() => undefined);
+      const node = await provider!.getNode(cluster.ref, machine).catch(() => undefined);
       if (node && !node.ready && !drifts.has(cluster.ref.name)) {
         drifts.set(cluster.ref.name, { reason: DRIFT_REASONS.NodeNotReady, message: `node of machine ${machine} reports NotReady` });
       }
@@ -210,25 +316,22 @@ export async function sweepScope(
     }
   });
 
-  const orphans = options.driftOnly ? { terminated: 0, waiting: 0 } : await terminateUnknownOrphans(deps, scope, clusters, byUid, now);
-
   const byName = new Map(clusters.map((c) => [c.ref.name, c]));
   const changes = await mapLimit([...drifts.entries()], options.perScopeConcurrency, async ([name, drift]): Promise<SweepChange> => {
     const cluster = byName.get(name)!;
     const r = await deps.workflow.startRollout({ cluster: name, generation: cluster.generation, reason: drift.reason });
     return { cluster: name, reason: drift.reason, message: drift.message, started: r.started };
   });
-  return { scope: scopeKey(scope), clusters: clusters.length, providerMachines: listed.length, changes, stuck: stuck.sort(), orphans, nodeChecks };
+  return { changes, stuck, nodeChecks };
 }
 
-/** A scope whose provider is off here: no provider calls; unconverged clusters still get a plan (which reports it). */
-async function sweepDisabledScope(deps: Deps, scope: ProviderScope, clusters: readonly ClusterSummary[], options: SweepOptions): Promise<ScopeReport> {
+/** A page of a scope whose provider is off here: no provider calls; unconverged clusters still get a plan (which reports it). */
+async function startDisabled(deps: Deps, clusters: readonly ClusterSummary[], options: SweepOptions): Promise<SweepChange[]> {
   const waiting = clusters.filter((c) => !c.converged && !(c.paused && !c.deleting) && !c.providerUnavailable);
-  const changes = await mapLimit(waiting, options.perScopeConcurrency, async (c): Promise<SweepChange> => {
+  return mapLimit(waiting, options.perScopeConcurrency, async (c): Promise<SweepChange> => {
     const r = await deps.workflow.startRollout({ cluster: c.ref.name, generation: c.generation, reason: DRIFT_REASONS.NotConverged });
     return { cluster: c.ref.name, reason: DRIFT_REASONS.NotConverged, message: 'provider disabled here: the plan records it', started: r.started };
   });
-  return { scope: scopeKey(scope), clusters: clusters.length, providerMachines: 0, changes, stuck: [], orphans: { terminated: 0, waiting: 0 }, nodeChecks: 0 };
 }
 
 /** Only a rollout the planner reports as progressing (or already reported stuck) can exceed its deadline. */
@@ -263,14 +366,12 @@ async function checkProgressDeadline(deps: SweepDeps, summary: ClusterSummary, n
 
 /**
  * Machines whose cluster uid no cluster of this scope has (a deleted cluster, an old incarnation of a re-created
- * one): terminated after the grace. The event goes to the log of the cluster of the same name, when there is one.
+ * one): terminated after the grace. `unknown` is the listing's index with every swept cluster's uid removed; the
+ * event goes to the log of the cluster of the same name, when there is one (`present`).
  */
-async function terminateUnknownOrphans(deps: Deps, scope: ProviderScope, clusters: readonly ClusterSummary[], byUid: ReadonlyMap<string, ProviderMachine[]>, now: Date): Promise<{ terminated: number; waiting: number }> {
-  const known = new Set(clusters.map((c) => c.ref.uid));
-  const names = new Set(clusters.map((c) => c.ref.name));
+async function terminateUnknownOrphans(deps: Deps, scope: ProviderScope, present: ReadonlySet<string>, unknown: ReadonlyMap<string, ProviderMachine[]>, now: Date): Promise<{ terminated: number; waiting: number }> {
   const counts = { terminated: 0, waiting: 0 };
-  for (const [uid, machines] of byUid) {
-    if (known.has(uid)) continue;
+  for (const [uid, machines] of unknown) {
     for (const decision of planOrphans({ records: [], machines, now, graceSeconds: deps.settings.orphanGraceSeconds })) {
       if (decision.kind === 'Wait') {
         counts.waiting++;
@@ -281,7 +382,7 @@ async function terminateUnknownOrphans(deps: Deps, scope: ProviderScope, cluster
       await deps.providers.get(scope.provider).deleteMachine(scope, pm);
       counts.terminated++;
       const event: NewEvent = orphanTerminatedEvent(pm, now, decision.ageSeconds);
-      if (names.has(pm.cluster)) await deps.store.appendEvents(pm.cluster, [event]);
+      if (present.has(pm.cluster)) await deps.store.appendEvents(pm.cluster, [event]);
       deps.log.info('terminated an orphan machine', { scope: scopeKey(scope), cluster: pm.cluster, clusterUid: uid, machine: pm.name, providerId: pm.providerId });
     }
   }

@@ -1,17 +1,19 @@
 /**
- * The reconcile decisions without I/O: compareCluster, planOrphans, progressDeadline, parseInstanceEvent,
- * sweepOptions, mapLimit.
+ * The reconcile decisions without I/O: compareCluster (counts and name fingerprints), machineNamesHash,
+ * planOrphans, progressDeadline, parseInstanceEvent, sweepOptions, scopesToSweep, mapLimit.
  */
 import { fleetCluster } from '../../../bench/sweep-scale.js';
 import type { Cluster } from '../../../functions/domain/cluster.js';
 import type { Machine } from '../../../functions/domain/machine.js';
+import type { Page, ProviderScopeKey, Store } from '../../../functions/domain/ports.js';
+import { machineNamesHash } from '../../../functions/domain/status.js';
 import type { ProviderMachine } from '../../../functions/domain/provider.js';
 import { compareCluster, summarizeCluster } from '../../../functions/reconcile/compare.js';
 import { parseInstanceEvent } from '../../../functions/reconcile/instance-event.js';
 import { mapLimit } from '../../../functions/reconcile/limit.js';
 import { planOrphans } from '../../../functions/reconcile/orphans.js';
 import { progressDeadline } from '../../../functions/reconcile/progress.js';
-import { sweepOptions } from '../../../functions/reconcile/sweep.js';
+import { scopesToSweep, sweepOptions } from '../../../functions/reconcile/sweep.js';
 
 const SCOPE = { provider: 'aws', account: '100000000000', region: 'eu-west-1' } as const;
 const NOW = new Date('2030-01-01T12:00:00Z');
@@ -20,6 +22,11 @@ const uid = cluster.metadata.uid;
 
 function pm(name: string, pool: string, overrides: Partial<ProviderMachine> = {}): ProviderMachine {
   return { name, cluster: 'c00000', clusterUid: uid, pool, role: pool === 'control-plane' ? 'control-plane' : 'worker', providerId: `aws:///a/i-${name}`, state: 'running', launchedAt: '2030-01-01T11:00:00Z', ...overrides };
+}
+
+function withoutFingerprints(c: Cluster): Cluster {
+  const strip = ({ machineNamesHash: _, ...pool }: Cluster['status']['controlPlane']) => pool;
+  return { ...c, status: { ...c.status, controlPlane: strip(c.status.controlPlane), workers: c.status.workers.map(strip) } };
 }
 
 const healthy = [pm('c00000-cp-1', 'control-plane'), pm('c00000-md-0-1', 'md-0'), pm('c00000-md-0-2', 'md-0')];
@@ -35,10 +42,30 @@ describe('compareCluster', () => {
     ['not converged', { ...cluster, metadata: { ...cluster.metadata, generation: 2 } }, healthy, 'converge', /observed generation 1 of 2/],
     ['paused, even with a lost machine', { ...cluster, spec: { ...cluster.spec, paused: true } }, [], undefined, undefined],
     ['deleting and paused', { ...cluster, spec: { ...cluster.spec, paused: true }, metadata: { ...cluster.metadata, deletionTimestamp: NOW.toISOString() } }, healthy, 'converge', /deleting/],
+    ['a lost worker and an unknown one in the same pool', cluster, [...healthy.slice(0, 2), pm('c00000-md-0-7', 'md-0')], 'drift', /^machines at the provider differ from the records by name: md-0 2\/2$/],
+    ['a lost control plane machine and an unknown one', cluster, [pm('c00000-cp-2', 'control-plane'), ...healthy.slice(1)], 'drift', /by name: control-plane 1\/1/],
+    ['a swap in a record without fingerprints (counts only)', withoutFingerprints(cluster), [...healthy.slice(0, 2), pm('c00000-md-0-7', 'md-0')], undefined, undefined],
+    ['a swap that also lost a machine reports the count', cluster, [healthy[0]!, pm('c00000-md-0-7', 'md-0')], 'drift', /missing at the provider: md-0 1\/2/],
   ])('%s', (_name, c, machines, reason, message) => {
     const drift = compareCluster(summarizeCluster(c, SCOPE), machines);
     expect(drift?.reason).toBe(reason);
     if (message) expect(drift?.message).toMatch(message);
+  });
+});
+
+describe('machineNamesHash', () => {
+  it.each<[string, string[], string[], boolean]>([
+    ['the same names in another order', ['a-1', 'a-2', 'a-3'], ['a-3', 'a-1', 'a-2'], true],
+    ['one name swapped for another', ['a-1', 'a-2'], ['a-1', 'a-7'], false],
+    ['one name fewer', ['a-1', 'a-2'], ['a-1'], false],
+    ['names that concatenate alike', ['ab', 'c'], ['a', 'bc'], false],
+    ['no names at all, twice', [], [], true],
+  ])('compares %s', (_name, a, b, same) => {
+    expect(machineNamesHash(a) === machineNamesHash(b)).toBe(same);
+  });
+
+  it('is 14 hex digits', () => {
+    expect(machineNamesHash(['c00000-md-0-1'])).toMatch(/^[0-9a-f]{14}$/);
   });
 });
 
@@ -109,11 +136,51 @@ describe('parseInstanceEvent', () => {
 
 describe('sweepOptions', () => {
   it.each([
-    ['defaults for a scheduled event', { 'detail-type': 'Scheduled Event' }, { concurrency: 8, perScopeConcurrency: 16, nodeHealth: true }],
-    ['given values', { concurrency: 2, perScopeConcurrency: 4, nodeHealth: false }, { concurrency: 2, perScopeConcurrency: 4, nodeHealth: false }],
-    ['defaults for invalid values', { concurrency: -1, nodeHealth: 'no' }, { concurrency: 8, perScopeConcurrency: 16, nodeHealth: true }],
+    ['defaults for a scheduled event', { 'detail-type': 'Scheduled Event' }, { concurrency: 8, perScopeConcurrency: 16, nodeHealth: true, pageSize: 500, backfillScopes: false }],
+    ['given values', { concurrency: 2, perScopeConcurrency: 4, nodeHealth: false, pageSize: 100, backfillScopes: true }, { concurrency: 2, perScopeConcurrency: 4, nodeHealth: false, pageSize: 100, backfillScopes: true }],
+    ['defaults for invalid values', { concurrency: -1, nodeHealth: 'no', pageSize: 1001, backfillScopes: 1 }, { concurrency: 8, perScopeConcurrency: 16, nodeHealth: true, pageSize: 500, backfillScopes: false }],
   ])('reads %s', (_name, input, want) => {
     expect(sweepOptions(input)).toEqual(want);
+  });
+});
+
+describe('scopesToSweep', () => {
+  const aws = (account: string): ProviderScopeKey => ({ provider: 'aws', account, region: 'eu-west-1' });
+  /** A store with a registry and cluster records in the given accounts (listClusters pages of one). */
+  function store(registry: ProviderScopeKey[] | undefined, accounts: string[]) {
+    const calls = { listClusters: 0, registered: [] as string[] };
+    const records = accounts.map((a, i) => fleetCluster(i, 1)).map((c, i) => ({ ...c, spec: { ...c.spec, infrastructure: { provider: 'aws' as const, account: accounts[i]!, region: 'eu-west-1' } } }));
+    const s: Partial<Store> = {
+      listClusters: async (o = {}): Promise<Page<Cluster>> => {
+        calls.listClusters++;
+        const i = Number(o.cursor ?? 0);
+        return { items: records.slice(i, i + 1), ...(i + 1 < records.length ? { next: String(i + 1) } : {}) };
+      },
+      ...(registry && {
+        listScopes: async () => registry,
+        registerScope: async (scope: ProviderScopeKey) => {
+          calls.registered.push(scope.account);
+        },
+      }),
+    };
+    return { store: s as Store, calls };
+  }
+
+  it.each<[string, ProviderScopeKey[] | undefined, string[], boolean, string[], string[], number]>([
+    ['a filled registry is used as is', [aws('1'), aws('9')], ['1', '2'], false, ['1', '9'], [], 0],
+    ['an empty registry is backfilled from the records', [], ['1', '2', '1'], false, ['1', '2'], ['1', '2'], 3],
+    ['backfillScopes registers only the missing scopes', [aws('1'), aws('9')], ['1', '2'], true, ['1', '9', '2'], ['2'], 2],
+    ['a store without a registry gets the scopes of its records', undefined, ['2', '1', '2'], false, ['2', '1'], [], 3],
+  ])('%s', async (_name, registry, accounts, backfillScopes, want, registered, listCalls) => {
+    // Prepare
+    const { store: s, calls } = store(registry, accounts);
+    // Act
+    const got = await scopesToSweep(s, { backfillScopes });
+    // Assess
+    expect(got.scopes.map((x) => x.account)).toEqual(want);
+    expect(calls.registered).toEqual(registered);
+    expect(got.backfilled).toBe(registered.length);
+    expect(calls.listClusters).toBe(listCalls);
   });
 });
 
