@@ -110,6 +110,31 @@ describe('reconcile on the local provider', () => {
       const left = (await stack.provider.listMachines(SCOPE, { cluster: 'drift' })).filter((p) => p.clusterUid === 'earlier-incarnation' && p.state === 'running');
       expect(left).toEqual([]);
     }, 60_000);
+    it('replaces a killed worker and terminates an unknown one started in its pool before the same sweep', async () => {
+      // Prepare: the counts still agree (2 live md-0 machines), only the names differ.
+      const victim = (await machines(stack, 'drift')).find((m) => m.pool === 'md-0')!.name;
+      await killMachineProcess(stack.home, uid, victim);
+      const orphan = await startOrphan({ home: stack.home, cluster: 'drift', clusterUid: uid, name: 'drift-md-0-98', pool: 'md-0' });
+      // Act
+      const report = (await stack.sweep()) as SweepReport;
+      // Assess
+      expect(report.changes).toEqual([expect.objectContaining({ cluster: 'drift', reason: 'drift', started: true, message: 'machines at the provider differ from the records by name: md-0 2/2' })]);
+      await waitFor(async () => (await allEvents(stack, 'drift')).find((e) => e.type === 'MachineMissing' && e.machine === victim), 15_000);
+      const terminated = await waitFor(async () => {
+        await stack.workflow.settle('drift');
+        await stack.sweep();
+        return (await allEvents(stack, 'drift')).find((e) => e.type === 'OrphanTerminated' && e.machine === 'drift-md-0-98');
+      }, 20_000, 300);
+      expect(terminated.data.providerId).toBe(orphan.providerId);
+      const ready = await waitReady(stack, 'drift', 30_000);
+      expect(ready.status.workers[0]).toMatchObject({ replicas: 2, readyReplicas: 2 });
+      const live = (await machines(stack, 'drift')).map((m) => m.name);
+      expect(live).not.toContain(victim);
+      expect(live).not.toContain('drift-md-0-98');
+      const running = (await stack.provider.listMachines(SCOPE, { cluster: 'drift' })).filter((p) => p.state === 'running').map((p) => p.name);
+      expect(running.sort()).toEqual([...live].sort());
+      await stack.workflow.settle('drift');
+    }, 60_000);
   });
 
   describe('health checks with maxUnhealthy 40% on a pool of 5', () => {
