@@ -99,7 +99,7 @@ export async function plan(input: unknown, deps: Deps): Promise<PlanOutput> {
   }
 
   const records = await deps.store.listMachines(name, { includeDeleted: true });
-  const observed = await observeMachines(deps, cluster, provider, records);
+  const observed = await observeMachines(deps, cluster, provider, records, undefined, { forceNodeCheck: iteration === 0 });
   const decided = planCluster({ cluster, machines: observed.machines, now, maxBootAttempts: deps.settings.maxBootAttempts });
   const live = observed.machines.filter((m) => m.phase !== 'Deleted');
   const intents = decided.action === 'Paused' ? [] : resumeRemovals(decided.intents, live);

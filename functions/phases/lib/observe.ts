@@ -27,6 +27,24 @@ const LIVE = new Set(['Pending', 'Provisioning', 'Ready']);
 /** Provider calls (node checks, clean-ups) in flight at once while observing one cluster. */
 export const OBSERVE_CONCURRENCY = 16;
 
+/**
+ * Node health of Ready machines is checked at most every NODE_CHECK_INTERVAL_MS per cluster and process: a plan step
+ * runs every few seconds during a rollout, health checks work on minutes (unhealthyTimeout), and the reconcile
+ * sweep checks every cluster's nodes on its own schedule. The first plan of every execution checks (`forceNodeCheck`,
+ * the default), so a sweep that saw a NotReady node always gets it observed. Readiness polling of providers that
+ * cannot call back is never skipped.
+ */
+export const NODE_CHECK_INTERVAL_MS = 10_000;
+const lastNodeCheck = new Map<string, number>();
+
+function nodeCheckDue(clusterUid: string, now: Date, force: boolean): boolean {
+  const last = lastNodeCheck.get(clusterUid);
+  if (!force && last !== undefined && now.getTime() - last >= 0 && now.getTime() - last < NODE_CHECK_INTERVAL_MS) return false;
+  lastNodeCheck.set(clusterUid, now.getTime());
+  if (lastNodeCheck.size > 10_000) lastNodeCheck.delete(lastNodeCheck.keys().next().value!);
+  return true;
+}
+
 /** What observation changed, for the caller's logs and for the sweep's "something differs" test. */
 export interface Observation {
   readonly machines: Machine[];
@@ -47,6 +65,7 @@ export async function observeMachines(
   provider: MachineProvider,
   records: readonly Machine[],
   providerMachines?: readonly ProviderMachine[],
+  options: { readonly forceNodeCheck?: boolean } = {},
 ): Promise<Observation> {
   const now = deps.clock.now();
   const ref = refOf(cluster);
@@ -57,6 +76,7 @@ export async function observeMachines(
   const events: NewEvent[] = [];
   const leftovers: ProviderMachine[] = [];
   let changed = 0;
+  const checkNodes = nodeCheckDue(cluster.metadata.uid, now, options.forceNodeCheck ?? true);
   // Records are observed concurrently (bounded): a plan step of a 100-machine cluster must not wait for 100 node
   // checks one after another. Results and events keep the records' order.
   const observed = await mapLimit(records, OBSERVE_CONCURRENCY, async (record) => {
@@ -82,7 +102,7 @@ export async function observeMachines(
       changed++;
     } else if (record.phase === 'Deleted' && pm && !isLiveAtProvider(pm) && hasProviderIdentity(pm) && pm.providerId === record.providerId) {
       leftovers.push(pm); // a dead machine whose remains were not cleaned up (e.g. a crash after the record write)
-    } else if (pm && (record.phase === 'Ready' || (record.phase === 'Provisioning' && !provider.callsBack))) {
+    } else if (pm && ((record.phase === 'Ready' && checkNodes) || (record.phase === 'Provisioning' && !provider.callsBack))) {
       const node = await provider.getNode(ref, record.name).catch(() => undefined);
       if (node) {
         if (record.phase === 'Provisioning' && node.ready) {
