@@ -107,6 +107,12 @@ export interface NetworkSpec {
   readonly serviceCidr: string;
   /** VPC CIDR on AWS. @default 10.0.0.0/16 */
   readonly vpcCidr?: string;
+  /**
+   * The pod network (CNI) the first control-plane machine installs, as an https manifest URL applied with kubectl,
+   * or `none` when the user installs one (e.g. in `kubeadm.postKubeadmCommands`). Nodes are not Ready without one.
+   * @default Calico's manifest (it reads the pod CIDR from kubeadm's configuration), filled in by validation
+   */
+  readonly cni?: string;
 }
 
 /**

@@ -143,6 +143,8 @@ export interface UserDataInput {
   readonly controlPlaneEndpoint: string;
   readonly podCidr: string;
   readonly serviceCidr: string;
+  /** CNI manifest URL the `init` machine applies, or `none` (spec.network.cni). @default none */
+  readonly cni?: string;
   readonly region: string;
   readonly secrets: ClusterSecretRefs;
   readonly callbackUrl: string;
@@ -253,6 +255,7 @@ set -euo pipefail
 umask 077
 REGION=${shellQuote(input.region)}
 KIND=${shellQuote(input.kind)}
+CNI=${shellQuote(input.cni ?? 'none')}
 NODE_NAME=${shellQuote(input.machineName)}
 JOIN_SECRET=${shellQuote(input.secrets.join)}
 CP_SECRET=${shellQuote(input.secrets.controlPlane)}
@@ -288,7 +291,13 @@ phase_kubeadm() {
       put_secret "$CP_SECRET" /run/kubeadm/cp.json
       put_secret "$KUBECONFIG_SECRET" /etc/kubernetes/admin.conf
       put_secret "$JOIN_SECRET" /run/kubeadm/join.json
-      rm -f /run/kubeadm/join.json /run/kubeadm/cp.json ;;
+      rm -f /run/kubeadm/join.json /run/kubeadm/cp.json
+      if [ "$CNI" != none ]; then   # the pod network: without it no node becomes Ready
+        for _ in $(seq 1 30); do
+          kubectl --kubeconfig /etc/kubernetes/admin.conf apply -f "$CNI" >>"$LOG" 2>&1 && break
+          sleep 10
+        done
+      fi ;;
     join-control-plane)
       if [ -n "$pki" ]; then   # manual certificate distribution: uploaded certs expire after 2 h
         mkdir -p /etc/kubernetes/pki && printf '%s' "$pki" | base64 -d | tar -C /etc/kubernetes/pki -xzf -

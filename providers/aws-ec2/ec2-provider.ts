@@ -381,6 +381,7 @@ export class Ec2Provider implements MachineProvider {
       controlPlaneEndpoint: placement.controlPlaneEndpoint,
       podCidr: spec.network.podCidr,
       serviceCidr: spec.network.serviceCidr,
+      ...(spec.network.cni ? { cni: spec.network.cni } : {}),
       region: awsOf(spec).region,
       secrets,
       callbackUrl: request.bootstrap.callbackUrl,

@@ -44,6 +44,7 @@ import {
 export const CLUSTER_DEFAULTS = {
   podCidr: '192.168.0.0/16',
   serviceCidr: '10.96.0.0/12',
+  cni: 'https://raw.githubusercontent.com/projectcalico/calico/v3.29.1/manifests/calico.yaml',
   /** Not materialized: the VPC the aws provider creates when neither vpcCidr nor vpcId is given. */
   awsVpcCidr: '10.0.0.0/16',
   controlPlaneReplicas: 3,
@@ -152,6 +153,13 @@ const specSchema = z.strictObject({
         CLUSTER_DEFAULTS.serviceCidr,
       ),
       vpcCidr: cidrField({ minPrefix: 16, maxPrefix: 28, role: 'an AWS VPC' }).optional(),
+      cni: z
+        .string()
+        .max(2048)
+        .refine((v) => v === 'none' || /^https:\/\/[^\s'"`$\\]+$/.test(v), {
+          message: 'must be an https:// manifest URL (no quotes, spaces or $) or "none"',
+        })
+        .default(CLUSTER_DEFAULTS.cni),
     })
     .prefault({}),
   failureDomains: failureDomainsSchema.default([]),

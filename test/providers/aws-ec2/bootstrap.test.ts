@@ -208,3 +208,21 @@ describe('ensureClusterSecrets', () => {
     expect(refs).toEqual({ join: 'arn:winner', controlPlane: 'arn:winner', kubeconfig: 'arn:winner' });
   });
 });
+
+describe('renderUserData: the pod network', () => {
+  const CALICO = 'https://raw.githubusercontent.com/projectcalico/calico/v3.29.1/manifests/calico.yaml';
+  const script = (kind: BootstrapKind, cni?: string) =>
+    parseUserData(renderUserData(input(kind, 'demo-cp-0', cni ? { cni } : {}))).doc.write_files.find((f) => f.path === '/usr/local/bin/capstan-bootstrap')!.content;
+
+  it('has the first control-plane machine apply the CNI manifest after kubeadm init', () => {
+    const text = script('init', CALICO);
+    expect(text).toContain(`CNI='${CALICO}'`);
+    expect(text).toMatch(/kubectl --kubeconfig \/etc\/kubernetes\/admin.conf apply -f "\$CNI"/);
+    expect(text.indexOf('kubeadm init')).toBeLessThan(text.indexOf('apply -f "$CNI"'));
+  });
+
+  it('installs nothing when the user brings their own (cni: none, or not given)', () => {
+    expect(script('init', 'none')).toContain("CNI='none'");
+    expect(script('init')).toContain("CNI='none'");
+  });
+});

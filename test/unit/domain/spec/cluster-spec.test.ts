@@ -1,5 +1,5 @@
 import { ValidationError, type Issue } from '../../../../functions/domain/errors.js';
-import { clusterDocumentJsonSchema, parseClusterDocument } from '../../../../functions/domain/spec/cluster-spec.js';
+import { CLUSTER_DEFAULTS, clusterDocumentJsonSchema, parseClusterDocument } from '../../../../functions/domain/spec/cluster-spec.js';
 import { parseBodyDocuments } from '../../../../functions/domain/spec/documents.js';
 import { mergePatch } from '../../../../functions/domain/spec/merge-patch.js';
 
@@ -195,7 +195,7 @@ describe('parseClusterDocument', () => {
       spec: {
         infrastructure: { provider: 'local' },
         version: 'v1.30.2',
-        network: { podCidr: '192.168.0.0/16', serviceCidr: '10.96.0.0/12' },
+        network: { podCidr: '192.168.0.0/16', serviceCidr: '10.96.0.0/12', cni: CLUSTER_DEFAULTS.cni },
         failureDomains: [],
         controlPlane: { replicas: 3, machine: { instanceType: 't3.large' }, rollout: { maxSurge: 1 } },
         workers: [
@@ -256,7 +256,7 @@ describe('parseClusterDocument', () => {
         sshKeyName: 'ops key', vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123abcd', 'subnet-0123abce'], tags: { 'cost-center': '42' },
       },
       version: 'v1.30.2',
-      network: { podCidr: '172.16.0.0/16', serviceCidr: '172.20.0.0/16', vpcCidr: '10.0.0.0/16' },
+      network: { podCidr: '172.16.0.0/16', serviceCidr: '172.20.0.0/16', vpcCidr: '10.0.0.0/16', cni: 'none' },
       failureDomains: ['eu-central-1a', 'eu-central-1b', 'eu-central-1c'],
       controlPlane: { replicas: 5, machine: { instanceType: 'm7g.xlarge', imageId: 'ami-0123456789abcdef0', rootVolumeSizeGiB: 100 }, rollout: { maxSurge: 0, after: '2024-05-01T12:00:00+02:00' } },
       workers: [
@@ -330,5 +330,22 @@ describe('parseClusterDocument on hostile values', () => {
       error = e;
     }
     expect((error as ValidationError).details).toEqual([{ path, message: expect.stringContaining('reserved key') }]);
+  });
+});
+
+describe('parseClusterDocument: spec.network.cni', () => {
+  const base = { apiVersion: 'capstan.dev/v1alpha1', kind: 'Cluster', metadata: { name: 'c' }, spec: { infrastructure: { provider: 'local' }, version: 'v1.31.4' } };
+  const withCni = (cni: unknown) => ({ ...base, spec: { ...base.spec, network: { cni } } });
+
+  it('defaults to Calico, whose manifest reads the pod CIDR from kubeadm', () => {
+    expect(parseClusterDocument(base).spec.network.cni).toMatch(/^https:\/\/.*calico.*\.yaml$/);
+  });
+
+  it.each(['none', 'https://example.com/cilium.yaml'])('accepts %s', (cni) => {
+    expect(parseClusterDocument(withCni(cni)).spec.network.cni).toBe(cni);
+  });
+
+  it.each(['http://example.com/x.yaml', 'https://example.com/$(reboot)', "https://example.com/a'b", 'calico'])('fails when cni is %s', (cni) => {
+    expect(() => parseClusterDocument(withCni(cni))).toThrow(/spec\.network\.cni: must be an https:\/\/ manifest URL/);
   });
 });
