@@ -54,7 +54,16 @@ export function buildOpenApi(): Schema {
   const poolStatus = {
     type: 'object',
     required: ['name', 'version', 'replicas', 'readyReplicas', 'updatedReplicas'],
-    properties: { name: { type: 'string' }, version: { type: 'string' }, replicas: { type: 'integer' }, readyReplicas: { type: 'integer' }, updatedReplicas: { type: 'integer' }, unavailableReplicas: { type: 'integer' } },
+    properties: {
+      name: { type: 'string' },
+      version: { type: 'string' },
+      replicas: { type: 'integer' },
+      readyReplicas: { type: 'integer' },
+      updatedReplicas: { type: 'integer' },
+      unavailableReplicas: { type: 'integer' },
+      machineNamesHash: { type: 'string', description: 'Fingerprint of the live machine names of the pool (the reconcile sweep compares it with the provider).' },
+    },
+    additionalProperties: false,
   };
   const schemas: Record<string, Schema> = {
     ClusterDocument: clusterDocument,
