@@ -163,7 +163,7 @@ function doc(name: string, spec: Record<string, unknown>) {
 
 const STRICT_EVENTS = process.env.CHAOS_STRICT_EVENTS === '1';
 /** Machine events the log lacks although the machine records show they happened (known defects D5-D7). */
-const lostEvents: string[] = [];
+const lostEvents = new Set<string>();
 
 /** The machine events the records imply but the log lacks, timed from the records. */
 function missingEvents(events: any[], machines: any[]): any[] {
@@ -214,7 +214,7 @@ async function assertConsistent(cp: CrashingControlPlane, name: string): Promise
   const createdEvents = events.filter((e) => e.type === 'MachineCreated').map((e) => e.machine);
   expect(createdEvents.length - new Set(createdEvents).size).toBe(0);
   const missing = missingEvents(events, all);
-  lostEvents.push(...missing.map((e) => `${e.type} ${e.machine}`));
+  for (const e of missing) lostEvents.add(`${e.type} ${e.machine}`);
   // A crash between a record write and its event append loses the event (D5-D7): strict only on request.
   if (STRICT_EVENTS) expect(missing.map((e) => `${e.type} ${e.machine}`)).toEqual([]);
   return { events: repairLog(events, missing), machines: (await cp.call('GET', `/v1/clusters/${name}/machines`)).body.items };
@@ -240,7 +240,7 @@ const SPECS = {
 };
 
 describe('crash consistency', () => {
-  const scenarios = pick(1, 3);
+  const scenarios = pick(1, 4);
   const homes: string[] = [];
   const planes: CrashingControlPlane[] = [];
   const summary = { kills: 0, lives: 0, operations: 0, phases: new Map<string, number>() };
@@ -249,7 +249,7 @@ describe('crash consistency', () => {
     for (const cp of planes) await cp.stop();
     for (const home of homes) rmSync(home, { recursive: true, force: true }); // machines exit when their dir goes
     const phases = [...summary.phases].sort().map(([p, n]) => `${p}×${n}`).join(', ');
-    process.stdout.write(`crash: seed ${CHAOS_SEED}, ${summary.kills} SIGKILLs over ${summary.lives} lives, ${summary.operations} operations; crash points in ${phases}; events lost by the log (D5-D7): ${lostEvents.length ? lostEvents.join(', ') : 'none'}\n`);
+    process.stdout.write(`crash: seed ${CHAOS_SEED}, ${summary.kills} SIGKILLs over ${summary.lives} lives, ${summary.operations} operations; crash points in ${phases}; events lost by the log (D5-D7): ${lostEvents.size ? [...lostEvents].join(', ') : 'none'}\n`);
   });
 
   it.each(Array.from({ length: scenarios }, (_v, i) => [i + 1]))('survives SIGKILL at seeded crash points during create, scale, upgrade and delete (scenario %i)', (scenario) =>
@@ -257,7 +257,7 @@ describe('crash consistency', () => {
       const random = chaosRandom(`crash-${scenario}`);
       const home = mkdtempSync(join(tmpdir(), 'capstan-chaos-crash-'));
       homes.push(home);
-      const cp = new CrashingControlPlane(home, await freePort(), random, pick(10, 14), pick(60, 90));
+      const cp = new CrashingControlPlane(home, await freePort(), random, pick(10, 12), 50);
       planes.push(cp);
       await cp.start();
       const name = `crash-${scenario}`;
@@ -299,7 +299,7 @@ describe('crash consistency', () => {
       summary.kills += cp.kills;
       summary.lives += cp.lives;
       for (const c of cp.crashes()) summary.phases.set(c.phase, (summary.phases.get(c.phase) ?? 0) + 1);
-      expect(cp.kills).toBeGreaterThanOrEqual(Math.min(3, pick(10, 14)));
+      expect(cp.kills).toBeGreaterThanOrEqual(3);
     }),
     pick(240_000, 600_000),
   );
