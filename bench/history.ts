@@ -2,7 +2,7 @@
  * Figure 6, history budget: how many history events a rollout writes per plan iteration and per intent (counted
  * from the local interpreter's event logs of figure 1's upgrades, mapped to the events AWS Step Functions records),
  * the largest pool one execution can roll before the 25,000-event limit, and whether the hand-over to a fresh
- * execution after `settings.continueAfterIterations` plan iterations (functions/phases/continue.ts, the ASL's
+ * execution (functions/phases/lib/history.ts: a worst-case event estimate per execution, waves capped; the ASL's
  * ContinueAsNew) keeps every execution under it. Also the widest wave a Plan output can carry under the 256 KiB
  * state payload limit.
  *
@@ -13,6 +13,7 @@
  *   MapIteration started / succeeded / failed, other states' entered / exited, failed, caught, execution events → 1
  */
 import { DEFAULT_SETTINGS } from '../functions/adapters/deps.js';
+import { capWave, HISTORY_HANDOVER, intentEvents, PLAN_STEP_EVENTS } from '../functions/phases/lib/history.js';
 import { figure, median, type Figure } from './lib/figure.js';
 import type { RecordedEvent, RecordedExecution } from './lib/instrument.js';
 import type { RolloutRun } from './rollout.js';
@@ -59,29 +60,55 @@ export function historyShape(ex: RecordedExecution): { total: number; topLevel: 
   return { total: topLevel + items + 2, topLevel, items, iterations, intents };
 }
 
-/** Largest events of any one execution when rolling a pool of n machines with maxSurge s (maxUnavailable 0). */
+/**
+ * Largest history of any one execution when rolling a pool of n machines with maxSurge s (maxUnavailable 0), as the
+ * plan step paces it (functions/phases/lib/history.ts): waves alternate creates and retirements, each capped to the
+ * wave budget, and the plan hands over to a fresh execution once its worst-case estimate would pass the hand-over
+ * mark. Actual events per iteration and per intent are the measured ones.
+ */
 export function worstExecutionEvents(n: number, s: number, perIteration: number, perIntent: number, continueAfter: number): number {
-  const iterations = 2 * Math.ceil(n / s) + 1;
-  const first = Math.min(continueAfter, iterations);
-  const intents = Math.min(2 * n, first * s);
-  return 2 + first * perIteration + intents * perIntent;
+  const createWidth = Math.min(s, capWave(Array.from({ length: s }, () => ({ kind: 'CreateMachine' as const }))).wave.length);
+  const retireWidth = Math.min(s, capWave(Array.from({ length: s }, () => ({ kind: 'RetireMachine' as const }))).wave.length);
+  let estimate = 0;
+  let actual = 0;
+  let iterations = 0;
+  let worst = 0;
+  const step = (width: number, kind: 'CreateMachine' | 'RetireMachine') => {
+    const waveWorst = width * intentEvents({ kind });
+    if (estimate + PLAN_STEP_EVENTS + waveWorst > HISTORY_HANDOVER || iterations + 1 >= continueAfter) {
+      worst = Math.max(worst, actual + perIteration); // the hand-over step itself
+      estimate = 0;
+      actual = 0;
+      iterations = 0;
+    }
+    estimate += PLAN_STEP_EVENTS + waveWorst;
+    actual += perIteration + width * perIntent;
+    iterations++;
+  };
+  for (let created = 0; created < n; created += createWidth) step(Math.min(createWidth, n - created), 'CreateMachine');
+  for (let retired = 0; retired < n; retired += retireWidth) step(Math.min(retireWidth, n - retired), 'RetireMachine');
+  return 2 + Math.max(worst, actual + perIteration);
 }
 
-/** Largest n such that every maxSurge in [1, n] keeps every execution within the limit (binary search). */
-export function largestSafePool(perIteration: number, perIntent: number, continueAfter: number, limit = HISTORY_LIMIT): number {
-  const fits = (n: number) => {
-    for (let s = 1; s <= n; s++) if (worstExecutionEvents(n, s, perIteration, perIntent, continueAfter) > limit) return false;
-    return true;
-  };
-  let lo = 1;
-  let hi = 20_000;
-  if (fits(hi)) return hi;
-  while (lo + 1 < hi) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (fits(mid)) lo = mid;
-    else hi = mid;
+/** maxSurge values to try for a pool of n: the small ones, round ones, the wave caps, and n itself. */
+function surges(n: number): number[] {
+  return [...new Set([1, 2, 3, 5, 10, 25, 50, 97, 100, 235, 500, 1000, n].filter((s) => s <= n))];
+}
+
+/** Largest pool (≤ `ceiling`) for which every tried maxSurge keeps every execution within the limit. */
+export function largestSafePool(perIteration: number, perIntent: number, continueAfter: number, limit = HISTORY_LIMIT, ceiling = 100_000): number {
+  const fits = (n: number) => surges(n).every((s) => worstExecutionEvents(n, s, perIteration, perIntent, continueAfter) <= limit);
+  for (const n of [10, 100, 1000, 10_000, ceiling]) if (!fits(n)) {
+    let lo = Math.floor(n / 10);
+    let hi = n;
+    while (lo + 1 < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (fits(mid)) lo = mid;
+      else hi = mid;
+    }
+    return lo;
   }
-  return lo;
+  return ceiling;
 }
 
 /** Bytes a Plan output carries per intent: (output − output without intents) ÷ intents, over every Act step. */
@@ -116,13 +143,14 @@ export function historyFigures(runs: readonly RolloutRun[], continueAfter = DEFA
   const withHandover = largestSafePool(perIteration, perIntent, continueAfter);
   const bytes = bytesPerIntent(executions);
   const widestWave = Math.floor((PAYLOAD_LIMIT_BYTES - bytes.empty) / bytes.perIntent);
+  const widestPlanned = capWave(Array.from({ length: 100_000 }, () => ({ kind: 'CreateMachine' as const }))).wave.length;
   const largestExecution = Math.max(...shapes.map((s) => s.total));
   const detail = { perIteration, perIntent, continueAfterIterations: continueAfter, executions: executions.length, largestExecutionEvents: largestExecution, planOutputBytesPerIntent: Math.round(bytes.perIntent), planOutputBytesEmpty: Math.round(bytes.empty) };
   return [
     figure('history.eventsPerIteration', perIteration, 'events', 11, 'baseline', 'Plan 5 + Decide 2 + Map 4'),
     figure('history.eventsPerIntent', perIntent, 'events', 9, 'baseline', 'iteration 2 + Route 2 + Task 5 (+1 with a task token)'),
     figure('history.maxPool.oneExecution.maxSurge1', oneExecution, 'machines', TARGET_POOL, 'min', 'target, no hand-over', detail),
-    figure('history.maxPool.withHandover.anyMaxSurge', withHandover, 'machines', TARGET_POOL, 'min', `target, hand-over every ${continueAfter} iterations`, detail),
-    figure('history.maxWaveWidth.payload256KiB', widestWave, 'intents', TARGET_POOL, 'min', 'a 1,000-machine pool created in one wave', detail),
+    figure('history.maxPool.withHandover.anyMaxSurge', withHandover, 'machines', TARGET_POOL, 'min', `target; hand-over on a worst-case event budget (${HISTORY_HANDOVER}), waves capped (checked up to 100,000)`, detail),
+    figure('history.maxWaveWidth.payload256KiB', widestWave, 'intents', widestPlanned, 'min', `the widest wave a Plan emits (${widestPlanned}, history cap) must fit the payload`, detail),
   ];
 }

@@ -126,11 +126,19 @@ describe('bench helpers', () => {
     expect(awsHistoryEvents(event)).toBe(n);
   });
 
-  it('hands over before the history limit only while waves are narrow', () => {
-    // 1,000 machines one at a time: the hand-over after 500 iterations keeps the first execution small.
-    expect(worstExecutionEvents(1000, 1, 11, 10, 500)).toBe(2 + 500 * 11 + 500 * 10);
-    // Waves of 10: 201 iterations, no hand-over, every intent in one execution.
-    expect(worstExecutionEvents(1000, 10, 11, 10, 500)).toBe(2 + 201 * 11 + 2000 * 10);
-    expect(largestSafePool(11, 10, 500)).toBeLessThan(1200);
+  it.each([
+    [10, 1],
+    [1000, 1],
+    [1000, 10],
+    [1200, 10],
+    [20_000, 235],
+    [20_000, 20_000],
+  ])('keeps every execution of a %i-machine pool at maxSurge %i under the limit (hand-over on the event budget)', (n, s) => {
+    expect(worstExecutionEvents(n, s, 11, 10, 500)).toBeLessThanOrEqual(25_000);
+  });
+
+  it('rolls any pool size while real costs stay under the worst-case estimate, and finds the limit when they do not', () => {
+    expect(largestSafePool(11, 10, 500)).toBe(100_000);
+    expect(largestSafePool(11, 400, 100_000)).toBeLessThan(100_000);
   });
 });
