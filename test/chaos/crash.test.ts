@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { replayGuarantees } from '../../cli/replay.js';
 import { LocalProvider } from '../../providers/local/local-provider.js';
-import { allEvents, between, CHAOS_SEED, chaosRandom, pick, withSeed } from './lib.js';
+import { allEvents, between, CHAOS_SEED, chaosRandom, missingEvents, pick, repairLog, withSeed } from './lib.js';
 
 const ROOT = resolve(import.meta.dirname ?? '.', '../..');
 const TOKEN = 'chaos-crash-token-0123456789abcdef';
@@ -164,31 +164,6 @@ function doc(name: string, spec: Record<string, unknown>) {
 const STRICT_EVENTS = process.env.CHAOS_STRICT_EVENTS === '1';
 /** Machine events the log lacks although the machine records show they happened (known defects D5-D7). */
 const lostEvents = new Set<string>();
-
-/** The machine events the records imply but the log lacks, timed from the records. */
-function missingEvents(events: any[], machines: any[]): any[] {
-  const has = (type: string, machine: string) => events.some((e) => e.type === type && e.machine === machine);
-  const out: any[] = [];
-  for (const m of machines) {
-    const data = { role: m.role, version: m.version };
-    if (m.providerId && !has('MachineCreated', m.name)) out.push({ type: 'MachineCreated', machine: m.name, pool: m.pool, time: m.createdAt, data });
-    if (m.readyAt && !has('MachineReady', m.name)) out.push({ type: 'MachineReady', machine: m.name, pool: m.pool, time: m.readyAt, data });
-    if (m.drainStartedAt && !has('MachineDraining', m.name)) out.push({ type: 'MachineDraining', machine: m.name, pool: m.pool, time: m.drainStartedAt, data });
-    if (m.deletedAt && !has('MachineDeleted', m.name) && !has('MachineMissing', m.name)) out.push({ type: 'MachineDeleted', machine: m.name, pool: m.pool, time: m.deletedAt, data });
-  }
-  return out;
-}
-
-/**
- * The log with the missing events put back where the record timestamps place them, so the replay checks the bounds
- * that really held (from the records) even where the log itself lost an event.
- */
-function repairLog(events: any[], missing: any[]): any[] {
-  if (!missing.length) return events;
-  const merged = [...events.map((e) => ({ ...e })), ...missing].sort((a, b) => Date.parse(a.time) - Date.parse(b.time) || (a.seq ?? Infinity) - (b.seq ?? Infinity));
-  return merged.map((e, i) => ({ ...e, seq: i + 1 }));
-}
-
 /** Checks that must hold after every operation: API and provider agree, the log is gap-free and complete. */
 async function assertConsistent(cp: CrashingControlPlane, name: string): Promise<{ events: any[]; machines: any[] }> {
   const machines = (await cp.call('GET', `/v1/clusters/${name}/machines`)).body.items as any[];
@@ -232,11 +207,14 @@ async function waitConverged(cp: CrashingControlPlane, name: string, generation:
   );
 }
 
-/** The spec after each step of a scenario; the last step deletes. */
+/**
+ * The spec after each step of a scenario; the last step deletes. A 20 s node startup timeout bounds the stalls of
+ * D3/D4/D9 (docs/reliability.md) that a crash point can cause; they would otherwise last 10 min.
+ */
 const SPECS = {
-  create: { version: 'v1.18.8', controlPlane: { replicas: 3 }, workers: [{ name: 'md-0', replicas: 2, rollout: { maxSurge: 1, maxUnavailable: 0 } }] },
-  scale: { version: 'v1.18.8', controlPlane: { replicas: 3 }, workers: [{ name: 'md-0', replicas: 3, rollout: { maxSurge: 1, maxUnavailable: 0 } }] },
-  upgrade: { version: 'v1.19.1', controlPlane: { replicas: 3 }, workers: [{ name: 'md-0', replicas: 3, rollout: { maxSurge: 1, maxUnavailable: 0 } }] },
+  create: { version: 'v1.18.8', controlPlane: { replicas: 3 }, workers: [{ name: 'md-0', replicas: 2, rollout: { maxSurge: 1, maxUnavailable: 0 } }], healthCheck: { nodeStartupTimeout: '20s' } },
+  scale: { version: 'v1.18.8', controlPlane: { replicas: 3 }, workers: [{ name: 'md-0', replicas: 3, rollout: { maxSurge: 1, maxUnavailable: 0 } }], healthCheck: { nodeStartupTimeout: '20s' } },
+  upgrade: { version: 'v1.19.1', controlPlane: { replicas: 3 }, workers: [{ name: 'md-0', replicas: 3, rollout: { maxSurge: 1, maxUnavailable: 0 } }], healthCheck: { nodeStartupTimeout: '20s' } },
 };
 
 describe('crash consistency', () => {

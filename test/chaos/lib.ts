@@ -94,3 +94,27 @@ export async function withSeed<T>(fn: () => Promise<T>): Promise<T> {
     throw error;
   }
 }
+
+/** The machine events the records imply but the log lacks, timed from the records. */
+export function missingEvents(events: any[], machines: any[]): any[] {
+  const has = (type: string, machine: string) => events.some((e) => e.type === type && e.machine === machine);
+  const out: any[] = [];
+  for (const m of machines) {
+    const data = { role: m.role, version: m.version };
+    if (m.providerId && !has('MachineCreated', m.name)) out.push({ type: 'MachineCreated', machine: m.name, pool: m.pool, time: m.createdAt, data });
+    if (m.readyAt && !has('MachineReady', m.name)) out.push({ type: 'MachineReady', machine: m.name, pool: m.pool, time: m.readyAt, data });
+    if (m.drainStartedAt && !has('MachineDraining', m.name)) out.push({ type: 'MachineDraining', machine: m.name, pool: m.pool, time: m.drainStartedAt, data });
+    if (m.deletedAt && !has('MachineDeleted', m.name) && !has('MachineMissing', m.name)) out.push({ type: 'MachineDeleted', machine: m.name, pool: m.pool, time: m.deletedAt, data });
+  }
+  return out;
+}
+
+/**
+ * The log with the missing events put back where the record timestamps place them, so the replay checks the bounds
+ * that really held (from the records) even where the log itself lost an event.
+ */
+export function repairLog(events: any[], missing: any[]): any[] {
+  if (!missing.length) return events;
+  const merged = [...events.map((e) => ({ ...e })), ...missing].sort((a, b) => Date.parse(a.time) - Date.parse(b.time) || (a.seq ?? Infinity) - (b.seq ?? Infinity));
+  return merged.map((e, i) => ({ ...e, seq: i + 1 }));
+}
