@@ -10,6 +10,7 @@ import type { Deps } from '../adapters/deps.js';
 import { verifyCallbackToken } from '../adapters/callback-token.js';
 import { ConflictError, StoreConflictError, UnauthorizedError } from '../domain/errors.js';
 import type { Machine } from '../domain/machine.js';
+import { machineCreatedEvent } from '../phases/lib/phase.js';
 import { httpHandler, type ApiRequest, type ApiResponse } from '../middleware/http.js';
 import { pathParameter } from './lib/body.js';
 
@@ -18,6 +19,16 @@ function bearer(request: ApiRequest): string {
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) throw new UnauthorizedError('authorization: a machine callback needs "Bearer <machine token>"');
   return match[1]!;
+}
+
+/** The providerId a machine reports in its callback body (`{ machine, providerId }`), when well-formed. */
+function reportedProviderId(request: ApiRequest): string | undefined {
+  try {
+    const body = JSON.parse(request.body ?? '') as { providerId?: unknown };
+    return typeof body.providerId === 'string' && /^[a-z0-9-]+:\/\/\/[\w./:-]{1,200}$/.test(body.providerId) ? body.providerId : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Marks the machine Ready and releases the workflow step waiting for it. Safe to retry. */
@@ -34,33 +45,44 @@ export async function machineReady(request: ApiRequest, deps: Deps): Promise<Api
     throw new UnauthorizedError('authorization: invalid machine token');
   }
   const now = deps.clock.now();
+  // What follows the Ready write: the event (deterministic id) and releasing the waiting workflow step. Both are
+  // idempotent, and both are redone when the machine retries a callback whose first attempt failed after the write.
+  const completeReady = async (ready: Machine) => {
+    const readyAt = ready.readyAt ?? now.toISOString();
+    await deps.store.appendEvents(clusterName, [...(ready.providerId ? [machineCreatedEvent(ready, new Date(Date.parse(ready.createdAt)))] : []), {
+      id: `MachineReady/${ready.name}/${ready.bootAttempt ?? 1}`,
+      type: 'MachineReady',
+      time: readyAt,
+      machine: ready.name,
+      pool: ready.pool,
+      message: `machine ${ready.name} is Ready (${ready.version}) after ${Math.round((Date.parse(readyAt) - Date.parse(ready.createdAt)) / 100) / 10}s`,
+      data: { phase: 'Ready', version: ready.version, role: ready.role },
+    }]);
+    if (ready.taskToken) {
+      await deps.workflow.sendTaskSuccess(ready.taskToken, { machine: ready.name, ready: true }).catch((error: unknown) => {
+        // The step may be gone (crash, timeout, already released): the next Plan observes the Ready machine anyway.
+        deps.log.info('no workflow task waiting for this machine', { machine: ready.name, error });
+      });
+    }
+  };
   let current: Machine | undefined = machine;
   for (let attempt = 0; attempt < 5 && current; attempt++) {
     if (current.readyAt || !['Pending', 'Provisioning'].includes(current.phase)) {
+      // A reused token is refused; but if this is the machine retrying after our failure, finish the side effects.
+      if (current.phase === 'Ready' && current.readyAt) await completeReady(current);
       throw new ConflictError(`authorization: the token of machine ${machineName} was already used (phase ${current.phase})`);
     }
+    let ready: Machine;
     try {
-      const ready = await deps.store.putMachine({ ...current, phase: 'Ready', readyAt: now.toISOString() }, current.recordVersion);
-      await deps.store.appendEvents(clusterName, [{
-        id: `MachineReady/${ready.name}/${ready.bootAttempt ?? 1}`,
-        type: 'MachineReady',
-        time: now.toISOString(),
-        machine: ready.name,
-        pool: ready.pool,
-        message: `machine ${ready.name} is Ready (${ready.version}) after ${Math.round((now.getTime() - Date.parse(ready.createdAt)) / 100) / 10}s`,
-        data: { phase: 'Ready', version: ready.version, role: ready.role },
-      }]);
-      if (ready.taskToken) {
-        await deps.workflow.sendTaskSuccess(ready.taskToken, { machine: ready.name, ready: true }).catch((error: unknown) => {
-          // The execution that waited may be gone (crash, timeout): the next Plan observes the Ready machine anyway.
-          deps.log.info('no workflow task waiting for this machine', { machine: ready.name, error });
-        });
-      }
-      return { status: 200, body: { machine: ready.name, phase: ready.phase } };
+      const providerId = current.providerId ?? reportedProviderId(request);
+      ready = await deps.store.putMachine({ ...current, phase: 'Ready', readyAt: now.toISOString(), ...(providerId ? { providerId } : {}) }, current.recordVersion);
     } catch (error) {
       if (!(error instanceof StoreConflictError)) throw error;
       current = await deps.store.getMachine(clusterName, machineName);
+      continue;
     }
+    await completeReady(ready);
+    return { status: 200, body: { machine: ready.name, phase: ready.phase } };
   }
   throw new StoreConflictError(`machine ${machineName}: could not record Ready after retries`);
 }

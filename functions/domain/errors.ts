@@ -132,11 +132,14 @@ export class TooManyRequestsError extends CapstanError {
   }
 }
 
-/** The store refused a write because another writer won a race we did not expect the caller to resolve. */
+/**
+ * The store refused a write because another writer won a race we did not expect the caller to resolve. Transient:
+ * workflows retry it by name, and the API answers 503 (retry later) rather than 500.
+ */
 export class StoreConflictError extends CapstanError {
   readonly fault = 'capstan';
   readonly code = 'StoreConflict';
-  readonly status = 409;
+  readonly status = 503;
   constructor(message: string) {
     super(message);
     this.name = 'StoreConflictError';

@@ -13,7 +13,7 @@ import { StoreConflictError } from '../domain/errors.js';
 import type { Machine } from '../domain/machine.js';
 import type { MachineIntent } from '../domain/planner/types.js';
 import { PhaseInputError } from './lib/errors.js';
-import { field, intentOf, machineEvent, providerOf, refOf, updateMachine } from './lib/phase.js';
+import { field, intentOf, machineCreatedEvent, providerOf, refOf, updateMachine } from './lib/phase.js';
 
 /** Records and creates the machine; completes the task itself when the machine is already Ready. */
 export async function createMachine(input: unknown, deps: Deps): Promise<{ machine: string; phase: string }> {
@@ -24,7 +24,10 @@ export async function createMachine(input: unknown, deps: Deps): Promise<{ machi
   const want = intent.machine;
   const now = deps.clock.now();
   const done = async (phase: string) => {
-    await deps.workflow.sendTaskSuccess(taskToken, { machine: want.name, phase });
+    await deps.workflow.sendTaskSuccess(taskToken, { machine: want.name, phase }).catch((error: unknown) => {
+      // The callback may have released this step already (or it timed out): nothing is waiting any more.
+      if (!/TaskDoesNotExist|TaskTimedOut|InvalidToken/.test((error as Error)?.name ?? '')) throw error;
+    });
     return { machine: want.name, phase };
   };
 
@@ -87,13 +90,15 @@ export async function createMachine(input: unknown, deps: Deps): Promise<{ machi
       ? { ...m, phase: m.phase === 'Pending' ? 'Provisioning' : m.phase, providerId: made.providerId, ...(made.address ? { address: made.address } : {}), ...(made.failureDomain && !m.failureDomain ? { failureDomain: made.failureDomain } : {}) }
       : undefined,
   );
-  if (provisioned) {
-    await deps.store.appendEvents(clusterName, [
-      machineEvent('MachineCreated', provisioned, now, `machine ${provisioned.name} created (${provisioned.role}${provisioned.role === 'worker' ? ` in ${provisioned.pool}` : ''}, ${provisioned.version}${provisioned.failureDomain ? `, ${provisioned.failureDomain}` : ''})`, { providerId: made.providerId }),
-    ]);
+  // Appended whenever the machine exists at the provider (deterministic id): a retry after a failure between the
+  // record update and the append still records it.
+  if (provisioned?.providerId) {
+    await deps.store.appendEvents(clusterName, [machineCreatedEvent(provisioned, now)]);
   }
-  // The callback may have landed between our reads; and a provider that cannot call back is polled by Plan.
-  if (provisioned?.phase === 'Ready') return done('Ready');
+  // The callback may have landed between our reads (then our update above was a no-op): read again. A provider
+  // that cannot call back is polled by Plan.
+  const latest = await deps.store.getMachine(clusterName, want.name);
+  if (latest?.phase === 'Ready') return done('Ready');
   if (!provider.callsBack) return done('Provisioning');
   return { machine: want.name, phase: provisioned?.phase ?? 'Provisioning' };
 }

@@ -13,7 +13,11 @@ export async function deleteMachine(input: unknown, deps: Deps): Promise<{ machi
   const intent = intentOf<{ machine: string; reason: RemovalReason }>(input);
   const cluster = await deps.store.getCluster(clusterName);
   const machine = cluster ? await deps.store.getMachine(clusterName, intent.machine) : undefined;
-  if (!cluster || !machine || machine.phase === 'Deleted') return { machine: intent.machine, done: true };
+  if (!cluster || !machine) return { machine: intent.machine, done: true };
+  if (machine.phase === 'Deleted') {
+    await deleteAtProvider(deps, cluster, machine, intent.reason); // only completes a lost MachineDeleted event
+    return { machine: intent.machine, done: true };
+  }
   const deleted = await deleteAtProvider(deps, cluster, machine, intent.reason);
   return { machine: intent.machine, done: deleted?.phase === 'Deleted' };
 }

@@ -9,7 +9,7 @@
 import { getDeps, type Deps } from '../adapters/deps.js';
 import type { Cluster } from '../domain/cluster.js';
 import { durationSeconds } from '../domain/duration.js';
-import type { NewEvent } from '../domain/machine.js';
+import type { Machine, NewEvent } from '../domain/machine.js';
 import { planCluster } from '../domain/planner/index.js';
 import type { Intent, Plan } from '../domain/planner/types.js';
 import { deriveStatus } from '../domain/status.js';
@@ -38,14 +38,30 @@ function out(cluster: string, generation: number, iteration: number, plan: PlanO
   return { cluster, generation, iteration, historyEvents, plan };
 }
 
-/** Machines still Draining or Deleting that no intent covers get their step again (resume after a crash). */
-function resumeRemovals(intents: readonly Intent[], machines: readonly { name: string; pool: string; phase: string }[]): Intent[] {
+/**
+ * Steps a crash interrupted get issued again (no step of this execution is in flight while it plans, and the lease
+ * keeps other executions out): machines still Draining or Deleting get their removal step; a machine still
+ * `Pending` (its record written, the provider call not confirmed) gets its CreateMachine again — same name, same
+ * client token, so the provider returns the machine if the first call made one.
+ */
+function resumeInterrupted(intents: readonly Intent[], machines: readonly Machine[], cluster: Cluster): Intent[] {
   const covered = new Set(intents.flatMap((i) => ('machine' in i ? [typeof i.machine === 'string' ? i.machine : i.machine.name] : [])));
   const extra: Intent[] = [];
   for (const m of machines) {
     if (covered.has(m.name)) continue;
     if (m.phase === 'Draining') extra.push({ kind: 'RetireMachine', machine: m.name, pool: m.pool, reason: 'Outdated' });
     if (m.phase === 'Deleting') extra.push({ kind: 'DeleteMachine', machine: m.name, pool: m.pool, reason: 'Outdated' });
+    if (m.phase === 'Pending' && !cluster.metadata.deletionTimestamp) {
+      const template = m.role === 'control-plane' ? cluster.spec.controlPlane.machine : cluster.spec.workers.find((w) => w.name === m.pool)?.machine;
+      if (!template) continue; // the pool is gone: the planner removes its machines
+      extra.push({
+        kind: 'CreateMachine',
+        machine: {
+          name: m.name, pool: m.pool, role: m.role, ordinal: m.ordinal, version: m.version, template, templateHash: m.templateHash,
+          ...(m.failureDomain ? { failureDomain: m.failureDomain } : {}), bootAttempt: m.bootAttempt ?? 1,
+        },
+      });
+    }
   }
   return [...intents, ...extra];
 }
@@ -102,7 +118,7 @@ export async function plan(input: unknown, deps: Deps): Promise<PlanOutput> {
   const observed = await observeMachines(deps, cluster, provider, records, undefined, { forceNodeCheck: iteration === 0 });
   const decided = planCluster({ cluster, machines: observed.machines, now, maxBootAttempts: deps.settings.maxBootAttempts });
   const live = observed.machines.filter((m) => m.phase !== 'Deleted');
-  const intents = decided.action === 'Paused' ? [] : resumeRemovals(decided.intents, live);
+  const intents = decided.action === 'Paused' ? [] : resumeInterrupted(decided.intents, live, cluster);
   const action: Plan['action'] = intents.length && decided.action !== 'Paused' ? 'Act' : decided.action;
   const effective: Plan = { ...decided, action, intents };
 

@@ -19,7 +19,11 @@ export async function retireMachine(input: unknown, deps: Deps): Promise<{ machi
   const intent = intentOf<{ machine: string; reason: RemovalReason }>(input);
   const cluster = await deps.store.getCluster(clusterName);
   const machine = cluster ? await deps.store.getMachine(clusterName, intent.machine) : undefined;
-  if (!cluster || !machine || machine.phase === 'Deleted') return { machine: intent.machine, done: true };
+  if (!cluster || !machine) return { machine: intent.machine, done: true };
+  if (machine.phase === 'Deleted') {
+    await deleteAtProvider(deps, cluster, machine, intent.reason); // only completes a lost MachineDeleted event
+    return { machine: intent.machine, done: true };
+  }
   const now = deps.clock.now();
   const provider = providerOf(deps, cluster);
   const ref = refOf(cluster);

@@ -151,7 +151,10 @@ function postCallback(url, token, body) {
   });
 }
 
-/** Calls back until the control plane answers 2xx (accepted) or 4xx (it will never accept: stop), with backoff. */
+/**
+ * Calls back until the control plane answers 2xx (accepted) or a 4xx other than 429 (it will never accept: stop),
+ * with backoff; 429 (throttled) and 5xx are retried like an unreachable control plane.
+ */
 async function callBack(providerId) {
   const bootstrap = readBootstrap();
   if (!bootstrap || !bootstrap.callbackUrl || !bootstrap.callbackToken) return;
@@ -159,7 +162,7 @@ async function callBack(providerId) {
   for (;;) {
     if (dirGone()) return;
     const status = await postCallback(bootstrap.callbackUrl, bootstrap.callbackToken, { machine, providerId });
-    if (status >= 200 && status < 500) {
+    if (status >= 200 && status < 500 && status !== 429) {
       forgetBootstrap(); // one-time secret: nothing on disk needs it any more
       return;
     }

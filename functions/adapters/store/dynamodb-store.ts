@@ -404,18 +404,23 @@ export class DynamoDbStore implements Store {
    */
   private async appendOne(pk: string, event: NewEvent, hint: number | undefined): Promise<ClusterEvent> {
     const first = hint ?? (await this.headSeq(pk)) + 1;
-    let claim: number;
-    const claimed = await this.conditionalPut(
-      { PK: S(pk), SK: S(K.eventIdSk(event.id)), seq: N(first) },
-      'attribute_not_exists(PK)',
-      {},
-      'appendEvents',
-    );
-    if (claimed) {
-      claim = first;
-    } else {
+    let claim: number | undefined;
+    let existingClaim: number | undefined;
+    // A failed claim whose item then reads as absent (deleted meanwhile, or a spurious condition failure) is
+    // claimed again rather than given up on.
+    for (let attempt = 0; attempt < 3 && claim === undefined && existingClaim === undefined; attempt += 1) {
+      const claimed = await this.conditionalPut(
+        { PK: S(pk), SK: S(K.eventIdSk(event.id)), seq: N(first) },
+        'attribute_not_exists(PK)',
+        {},
+        'appendEvents',
+      );
+      if (claimed) claim = first;
+      else existingClaim = await this.readClaimIfAny(pk, event.id);
+    }
+    if (claim === undefined) {
       // The id was claimed before (a retry, or a concurrent appender of the same id).
-      claim = await this.readClaim(pk, event.id);
+      claim = existingClaim ?? (await this.readClaim(pk, event.id));
       const existing = await this.getLogEvent(pk, claim);
       if (existing?.id === event.id) return existing;
       if (existing) claim = await this.reclaim(pk, event.id, claim);
@@ -450,9 +455,14 @@ export class DynamoDbStore implements Store {
   }
 
   private async readClaim(pk: string, id: string): Promise<number> {
+    const seq = await this.readClaimIfAny(pk, id);
+    if (seq === undefined) throw new StoreConflictError(`events of ${pk}: the claim of "${id}" vanished (cluster deleted meanwhile?)`);
+    return seq;
+  }
+
+  private async readClaimIfAny(pk: string, id: string): Promise<number | undefined> {
     const item = await this.get(pk, K.eventIdSk(id), 'appendEvents');
-    if (!item) throw new StoreConflictError(`events of ${pk}: the claim of "${id}" vanished (cluster deleted meanwhile?)`);
-    return readN(item, 'seq');
+    return item ? readN(item, 'seq') : undefined;
   }
 
   private async getLogEvent(pk: string, seq: number): Promise<ClusterEvent | undefined> {

@@ -138,7 +138,10 @@ async function writeOnce(deps: Deps, principal: Principal | undefined, doc: Clus
 
   const specChanged = canonicalSpecJson(existing.spec) !== canonicalSpecJson(doc.spec);
   const metaChanged = !sameMap(existing.metadata.labels, doc.metadata.labels) || !sameMap(existing.metadata.annotations, doc.metadata.annotations);
-  if (!specChanged && !metaChanged) return { action: 'unchanged', cluster: existing };
+  if (!specChanged && !metaChanged) {
+    if (!options.dryRun) await completeAcceptance(deps, existing);
+    return { action: 'unchanged', cluster: existing };
+  }
 
   const generation = specChanged ? existing.metadata.generation + 1 : existing.metadata.generation;
   const { labels: _l, annotations: _a, ...keptMetadata } = existing.metadata;
@@ -195,6 +198,23 @@ function describeChange(before: Cluster, after: ClusterDocument): string {
   for (const pool of before.spec.workers) if (!after.spec.workers.some((p) => p.name === pool.name)) parts.push(`pool ${pool.name} removed`);
   if (before.spec.paused !== after.spec.paused) parts.push(after.spec.paused ? 'paused' : 'resumed');
   return parts.length ? `spec changed: ${parts.join('; ')}` : 'spec changed';
+}
+
+/**
+ * The steps after a write that may not have happened when an earlier attempt failed after its write landed (the
+ * caller saw an error and retried the same document, which is now "unchanged"): the acceptance event of the current
+ * generation (deterministic id: a no-op when it exists) and, when the cluster has not converged, the rollout start.
+ */
+async function completeAcceptance(deps: Deps, cluster: Cluster): Promise<void> {
+  const { uid, generation } = cluster.metadata;
+  const time = deps.clock.now().toISOString();
+  await deps.store.appendEvents(cluster.metadata.name, [
+    generation === 1
+      ? { id: `ClusterCreated/${uid}`, type: 'ClusterCreated', time, message: `cluster created at ${cluster.spec.version}`, data: { generation: 1 } }
+      : { id: `ClusterUpdated/${uid}/${generation}`, type: 'ClusterUpdated', time, message: 'spec changed', data: { generation } },
+  ]);
+  const converged = cluster.status.phase === 'Ready' && cluster.status.observedGeneration === generation;
+  if (!converged) await startRollout(deps, cluster, 'retry');
 }
 
 /** Starts (or nudges) the cluster's rollout. A failure here is logged, not surfaced: the sweep restarts it. */

@@ -103,3 +103,12 @@ export async function updateCluster(deps: Deps, name: string, change: (c: Cluste
   }
   throw new StoreConflictError(`cluster ${name}: too many concurrent updates`);
 }
+
+/**
+ * `MachineCreated` of a machine the provider acknowledged. Both the create step and the Ready callback append it
+ * (same id, so once), which keeps it before `MachineReady` in the log even when the callback wins the race.
+ */
+export function machineCreatedEvent(machine: Machine, time: Date): NewEvent {
+  const where = `${machine.role}${machine.role === 'worker' ? ` in ${machine.pool}` : ''}, ${machine.version}${machine.failureDomain ? `, ${machine.failureDomain}` : ''}`;
+  return machineEvent('MachineCreated', { ...machine, phase: 'Provisioning' }, time, `machine ${machine.name} created (${where})`, { providerId: machine.providerId ?? null });
+}

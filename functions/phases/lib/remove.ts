@@ -6,14 +6,21 @@ import type { Cluster } from '../../domain/cluster.js';
 import type { Machine } from '../../domain/machine.js';
 import { machineEvent, providerOf, scopeOf, updateMachine } from './phase.js';
 
-/** Deletes the machine at the provider and records it Deleted, with a `MachineDeleted` event. Idempotent. */
+/**
+ * Deletes the machine at the provider and records it Deleted, with a `MachineDeleted` event. Idempotent: a retry
+ * after a failure between the Deleted write and the event append still appends it (deterministic id).
+ */
 export async function deleteAtProvider(deps: Deps, cluster: Cluster, machine: Machine, reason: string): Promise<Machine | undefined> {
   const now = deps.clock.now();
   const deleting = await updateMachine(deps, cluster.metadata.name, machine.name, (m) => (m.phase === 'Deleted' || m.phase === 'Deleting' ? undefined : { ...m, phase: 'Deleting' }));
-  if (!deleting || deleting.phase === 'Deleted') return deleting;
-  await providerOf(deps, cluster).deleteMachine(scopeOf(cluster), { name: deleting.name, providerId: deleting.providerId ?? '', cluster: cluster.metadata.name });
-  const deleted = await updateMachine(deps, cluster.metadata.name, machine.name, (m) => (m.phase === 'Deleted' ? undefined : { ...m, phase: 'Deleted', deletedAt: deps.clock.now().toISOString() }));
-  if (deleted) {
+  if (!deleting) return undefined;
+  let deleted = deleting;
+  if (deleting.phase !== 'Deleted') {
+    await providerOf(deps, cluster).deleteMachine(scopeOf(cluster), { name: deleting.name, providerId: deleting.providerId ?? '', cluster: cluster.metadata.name });
+    deleted = (await updateMachine(deps, cluster.metadata.name, machine.name, (m) => (m.phase === 'Deleted' ? undefined : { ...m, phase: 'Deleted', deletedAt: deps.clock.now().toISOString() })))!;
+  }
+  // Machines found missing at the provider have their own event (MachineMissing) and need no MachineDeleted.
+  if (deleted?.phase === 'Deleted' && deleted.failureReason !== 'MachineMissing') {
     await deps.store.appendEvents(cluster.metadata.name, [machineEvent('MachineDeleted', deleted, now, `machine ${deleted.name} deleted (${reason})`, { reason })]);
   }
   return deleted;
