@@ -10,7 +10,7 @@ import type { Deps } from '../adapters/deps.js';
 import { verifyCallbackToken } from '../adapters/callback-token.js';
 import { ConflictError, StoreConflictError, UnauthorizedError } from '../domain/errors.js';
 import type { Machine } from '../domain/machine.js';
-import { machineCreatedEvent } from '../phases/lib/phase.js';
+import { readyEvents } from '../phases/lib/phase.js';
 import { httpHandler, type ApiRequest, type ApiResponse } from '../middleware/http.js';
 import { pathParameter } from './lib/body.js';
 
@@ -48,16 +48,7 @@ export async function machineReady(request: ApiRequest, deps: Deps): Promise<Api
   // What follows the Ready write: the event (deterministic id) and releasing the waiting workflow step. Both are
   // idempotent, and both are redone when the machine retries a callback whose first attempt failed after the write.
   const completeReady = async (ready: Machine) => {
-    const readyAt = ready.readyAt ?? now.toISOString();
-    await deps.store.appendEvents(clusterName, [...(ready.providerId ? [machineCreatedEvent(ready, new Date(Date.parse(ready.createdAt)))] : []), {
-      id: `MachineReady/${ready.name}/${ready.bootAttempt ?? 1}`,
-      type: 'MachineReady',
-      time: readyAt,
-      machine: ready.name,
-      pool: ready.pool,
-      message: `machine ${ready.name} is Ready (${ready.version}) after ${Math.round((Date.parse(readyAt) - Date.parse(ready.createdAt)) / 100) / 10}s`,
-      data: { phase: 'Ready', version: ready.version, role: ready.role },
-    }]);
+    await deps.store.appendEvents(clusterName, readyEvents(ready));
     if (ready.taskToken) {
       await deps.workflow.sendTaskSuccess(ready.taskToken, { machine: ready.name, ready: true }).catch((error: unknown) => {
         // The step may be gone (crash, timeout, already released): the next Plan observes the Ready machine anyway.

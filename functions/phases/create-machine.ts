@@ -13,7 +13,7 @@ import { StoreConflictError } from '../domain/errors.js';
 import type { Machine } from '../domain/machine.js';
 import type { MachineIntent } from '../domain/planner/types.js';
 import { PhaseInputError } from './lib/errors.js';
-import { field, intentOf, machineCreatedEvent, providerOf, refOf, updateMachine } from './lib/phase.js';
+import { field, intentOf, machineCreatedEvent, providerOf, readyEvents, refOf, updateMachine } from './lib/phase.js';
 
 /** Records and creates the machine; completes the task itself when the machine is already Ready. */
 export async function createMachine(input: unknown, deps: Deps): Promise<{ machine: string; phase: string }> {
@@ -61,7 +61,11 @@ export async function createMachine(input: unknown, deps: Deps): Promise<{ machi
   }
   if (!machine) throw new StoreConflictError(`machine ${want.name}: record vanished while being created`);
   if (machine.clusterUid !== cluster.metadata.uid) return done('Skipped');
-  if (machine.phase === 'Ready') return done('Ready');
+  if (machine.phase === 'Ready') {
+    // Released by the callback already, or a retry of this step: make sure the log has what happened.
+    await deps.store.appendEvents(clusterName, readyEvents(machine));
+    return done('Ready');
+  }
   if (machine.phase !== 'Pending' && machine.phase !== 'Provisioning') return done(machine.phase);
   if (machine.taskToken !== taskToken) {
     machine = (await updateMachine(deps, clusterName, want.name, (m) => (m.taskToken === taskToken ? undefined : { ...m, taskToken }))) ?? machine;
@@ -98,7 +102,10 @@ export async function createMachine(input: unknown, deps: Deps): Promise<{ machi
   // The callback may have landed between our reads (then our update above was a no-op): read again. A provider
   // that cannot call back is polled by Plan.
   const latest = await deps.store.getMachine(clusterName, want.name);
-  if (latest?.phase === 'Ready') return done('Ready');
+  if (latest?.phase === 'Ready') {
+    await deps.store.appendEvents(clusterName, readyEvents(latest));
+    return done('Ready');
+  }
   if (!provider.callsBack) return done('Provisioning');
   return { machine: want.name, phase: provisioned?.phase ?? 'Provisioning' };
 }

@@ -26,12 +26,16 @@ export async function machineFailed(input: unknown, deps: Deps): Promise<{ machi
   const intent = intentOf<{ machine: MachineIntent }>(input);
   const now = deps.clock.now();
   const message = reason === 'NodeStartupTimeout' ? `machine ${intent.machine.name} did not become Ready within the node startup timeout` : `creating machine ${intent.machine.name} failed: ${causeOf((input as { error?: unknown }).error)}`;
+  // Event first, then the record (a crash between them must not lose the event; a retry redoes both, same id).
+  const current = await deps.store.getMachine(clusterName, intent.machine.name);
+  if (current && (current.phase === 'Pending' || current.phase === 'Provisioning')) {
+    await deps.store.appendEvents(clusterName, [machineEvent('MachineFailed', { ...current, phase: 'Failed' }, now, message, { reason })]);
+  } else if (current?.phase === 'Failed' && current.failureReason === reason) {
+    await deps.store.appendEvents(clusterName, [machineEvent('MachineFailed', current, now, message, { reason })]);
+  }
   const failed = await updateMachine(deps, clusterName, intent.machine.name, (m) =>
     m.phase === 'Pending' || m.phase === 'Provisioning' ? { ...m, phase: 'Failed', failedAt: now.toISOString(), failureReason: reason, failureMessage: message } : undefined,
   );
-  if (failed?.phase === 'Failed' && failed.failureReason === reason) {
-    await deps.store.appendEvents(clusterName, [machineEvent('MachineFailed', failed, now, message, { reason })]);
-  }
   return { machine: intent.machine.name, phase: failed?.phase ?? 'Unknown' };
 }
 

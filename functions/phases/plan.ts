@@ -16,7 +16,7 @@ import { deriveStatus } from '../domain/status.js';
 import { PhaseInputError } from './lib/errors.js';
 import { capWave, HISTORY_HANDOVER, PLAN_STEP_EVENTS } from './lib/history.js';
 import { observeMachines } from './lib/observe.js';
-import { field, providerOf, updateCluster } from './lib/phase.js';
+import { field, providerOf, readyEvents, updateCluster } from './lib/phase.js';
 
 /** What the workflow's Decide state reads. `Superseded`: another execution holds the cluster. */
 export interface PlanOutput {
@@ -122,6 +122,14 @@ export async function plan(input: unknown, deps: Deps): Promise<PlanOutput> {
   const action: Plan['action'] = intents.length && decided.action !== 'Paused' ? 'Act' : decided.action;
   const effective: Plan = { ...decided, action, intents };
 
+  // Before removing machines on the strength of others being Ready, make sure the log says they are: a Ready
+  // callback whose event append was cut short (crash, throttle) is retried by the machine, maybe only after this
+  // plan; the log must never show a removal before the readiness it relied on (same ids: no duplicates).
+  if (intents.some((i) => i.kind === 'RetireMachine' || i.kind === 'DeleteMachine')) {
+    const since = Date.parse(cluster.status.lastUpdated ?? cluster.metadata.creationTimestamp) - 60_000;
+    const recent = live.filter((m) => m.phase === 'Ready' && m.readyAt && Date.parse(m.readyAt) >= since);
+    if (recent.length) await deps.store.appendEvents(name, recent.flatMap(readyEvents));
+  }
   const events = rolloutEvents(cluster, effective, now);
   if (events.length) await deps.store.appendEvents(name, events);
   const finishing = action === 'Done' || action === 'Blocked' || action === 'Paused';

@@ -89,15 +89,15 @@ export async function observeMachines(
     // A Pending record without a providerId may still be mid-create (the create step owns it); only judge machines
     // the provider has acknowledged, or Pending ones older than the startup timeout (the planner handles those).
     if (LIVE.has(record.phase) && gone && record.providerId) {
+      // Note: the event is appended before the record changes (what the provider reports is a fact already), so a
+      // crash between the two cannot lose it: the next observation finds the record unchanged and does both again.
       if (record.readyAt) {
+        await deps.store.appendEvents(name, [machineEvent('MachineMissing', { ...record, phase: 'Deleted' }, now, `machine ${record.name} disappeared at the provider (${pm ? pm.state : 'not found'}); it will be replaced`, { providerState: pm?.state ?? 'not found' })]);
         next = await updateMachine(deps, name, record.name, (m) => (LIVE.has(m.phase) ? { ...m, phase: 'Deleted', deletedAt: now.toISOString(), failureReason: 'MachineMissing', failureMessage: 'the provider no longer has this machine' } : undefined));
-        if (next?.phase === 'Deleted') {
-          events.push(machineEvent('MachineMissing', next, now, `machine ${record.name} disappeared at the provider (${pm ? pm.state : 'not found'}); it will be replaced`, { providerState: pm?.state ?? 'not found' }));
-          if (pm && hasProviderIdentity(pm)) leftovers.push(pm);
-        }
+        if (next?.phase === 'Deleted' && pm && hasProviderIdentity(pm)) leftovers.push(pm);
       } else {
+        await deps.store.appendEvents(name, [machineEvent('MachineFailed', { ...record, phase: 'Failed' }, now, `machine ${record.name} stopped before it became Ready`, { reason: 'MachineMissing' })]);
         next = await updateMachine(deps, name, record.name, (m) => (LIVE.has(m.phase) && !m.readyAt ? { ...m, phase: 'Failed', failedAt: now.toISOString(), failureReason: 'MachineMissing', failureMessage: 'the machine stopped before it became Ready' } : undefined));
-        if (next?.phase === 'Failed') events.push(machineEvent('MachineFailed', next, now, `machine ${record.name} stopped before it became Ready`, { reason: 'MachineMissing' }));
       }
       changed++;
     } else if (record.phase === 'Deleted' && pm && !isLiveAtProvider(pm) && hasProviderIdentity(pm) && pm.providerId === record.providerId) {

@@ -112,3 +112,23 @@ export function machineCreatedEvent(machine: Machine, time: Date): NewEvent {
   const where = `${machine.role}${machine.role === 'worker' ? ` in ${machine.pool}` : ''}, ${machine.version}${machine.failureDomain ? `, ${machine.failureDomain}` : ''}`;
   return machineEvent('MachineCreated', { ...machine, phase: 'Provisioning' }, time, `machine ${machine.name} created (${where})`, { providerId: machine.providerId ?? null });
 }
+
+/** `MachineReady` of a machine whose record is Ready; appended by the callback and by the create step (same id). */
+export function machineReadyEvent(machine: Machine): NewEvent {
+  const readyAt = machine.readyAt ?? machine.createdAt;
+  const seconds = Math.round((Date.parse(readyAt) - Date.parse(machine.createdAt)) / 100) / 10;
+  return {
+    id: `MachineReady/${machine.name}/${machine.bootAttempt ?? 1}`,
+    type: 'MachineReady',
+    time: readyAt,
+    machine: machine.name,
+    pool: machine.pool,
+    message: `machine ${machine.name} is Ready (${machine.version}) after ${seconds}s`,
+    data: { phase: 'Ready', version: machine.version, role: machine.role },
+  };
+}
+
+/** The events of a machine that reached Ready, in log order (Created before Ready). */
+export function readyEvents(machine: Machine): NewEvent[] {
+  return [...(machine.providerId ? [machineCreatedEvent(machine, new Date(Date.parse(machine.createdAt)))] : []), machineReadyEvent(machine)];
+}

@@ -1,11 +1,6 @@
 /**
- * Failing reproductions of the defects the chaos suites found in code this suite does not own (see
- * docs/reliability.md, "Defects found"). Kept out of `npm test` by the `.defect.ts` suffix; each owner runs theirs:
- *
- *   node --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js \
- *     --testMatch '<rootDir>/test/chaos/*.defect.ts'
- *
- * When a defect is fixed its case passes: move it into the matching suite.
+ * Regression tests of the defects the chaos suites found (docs/reliability.md, "Defects found"): each case failed
+ * before its fix and must keep passing.
  */
 import { ConditionalCheckFailedException, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { clusterDoc, startTestStack, waitFor, type TestStack } from '../integration/harness.js';
@@ -44,7 +39,7 @@ describe('D1 functions/api/lib/cluster-writes.ts: a write whose event append fai
     const retry = await stack.call('PUT', '/v1/clusters/d1', clusterDoc('d1', { paused: true }));
     expect([200, 201]).toContain(retry.status);
     const events = await allEvents(stack.call, 'd1');
-    expect(events.map((e) => e.type)).toContain('ClusterCreated'); // FAILS: the retry answers "unchanged"
+    expect(events.map((e) => e.type)).toContain('ClusterCreated'); // D1: the retry answered "unchanged" and never wrote it
   });
 });
 
@@ -63,7 +58,7 @@ describe('D2 functions/adapters/store + middleware: a condition failure on an ev
       return now;
     });
     const r = await stack.call('PUT', '/v1/clusters/d2', clusterDoc('d2', { paused: true }));
-    expect(r.status).toBeLessThan(500); // FAILS: StoreConflictError "claim vanished" (fault capstan) → 500
+    expect(r.status).toBeLessThan(500); // D2: StoreConflictError "claim vanished" was a 500
   });
 });
 
@@ -80,7 +75,7 @@ describe('D3-D7 phases and callbacks: record-then-event steps lose events and st
     failWrites(stack, /^EVENT/, throttle, () => on && random() < 0.15);
     const spec = { controlPlane: { replicas: 3 }, workers: [{ name: 'md-0', replicas: 2 }] };
     for (let i = 0; i < 20 && (await stack.call('PUT', '/v1/clusters/d3', clusterDoc('d3', spec))).status === 429; i++);
-    // FAILS (D3/D4): a Ready callback whose sendTaskSuccess never happens leaves CreateMachine waiting for the full
+    // D3/D4: a Ready callback whose sendTaskSuccess never happened left CreateMachine waiting for the full
     // nodeStartupTimeout (10 min by default).
     await waitFor(async () => {
       const c = (await stack.call('GET', '/v1/clusters/d3')).body;
@@ -90,7 +85,7 @@ describe('D3-D7 phases and callbacks: record-then-event steps lose events and st
     const events = await allEvents(stack.call, 'd3');
     const all = (await stack.call('GET', '/v1/clusters/d3/machines?includeDeleted=true')).body.items as any[];
     const of = (type: string) => new Set(events.filter((e) => e.type === type).map((e) => e.machine));
-    // FAILS (D5, D6, D7): machines created/Ready/deleted without their MachineCreated/MachineReady/MachineDeleted event.
+    // D5, D6, D7: machines were created/Ready/deleted without their MachineCreated/MachineReady/MachineDeleted event.
     expect(all.filter((m) => m.providerId && !of('MachineCreated').has(m.name)).map((m) => m.name)).toEqual([]);
     expect(all.filter((m) => m.readyAt && !of('MachineReady').has(m.name)).map((m) => m.name)).toEqual([]);
     expect(all.filter((m) => m.phase === 'Deleted' && !of('MachineDeleted').has(m.name) && !of('MachineMissing').has(m.name)).map((m) => m.name)).toEqual([]);
