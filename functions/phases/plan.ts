@@ -122,10 +122,11 @@ export async function plan(input: unknown, deps: Deps): Promise<PlanOutput> {
   const action: Plan['action'] = intents.length && decided.action !== 'Paused' ? 'Act' : decided.action;
   const effective: Plan = { ...decided, action, intents };
 
-  // Before removing machines on the strength of others being Ready, make sure the log says they are: a Ready
-  // callback whose event append was cut short (crash, throttle) is retried by the machine, maybe only after this
-  // plan; the log must never show a removal before the readiness it relied on (same ids: no duplicates).
-  if (intents.some((i) => i.kind === 'RetireMachine' || i.kind === 'DeleteMachine')) {
+  // Before removing machines on the strength of others being Ready, or declaring the rollout done, make sure the
+  // log says they are: a Ready callback whose event append was cut short (crash, throttle) is retried by the
+  // machine, maybe only after this plan; the log must never show a removal or a completion before the readiness it
+  // relied on (same ids: no duplicates).
+  if (action === 'Done' || intents.some((i) => i.kind === 'RetireMachine' || i.kind === 'DeleteMachine')) {
     const since = Date.parse(cluster.status.lastUpdated ?? cluster.metadata.creationTimestamp) - 60_000;
     const recent = live.filter((m) => m.phase === 'Ready' && m.readyAt && Date.parse(m.readyAt) >= since);
     if (recent.length) await deps.store.appendEvents(name, recent.flatMap(readyEvents));

@@ -219,7 +219,7 @@ const SPECS = {
 };
 
 describe('crash consistency', () => {
-  const scenarios = pick(1, 4);
+  const scenarios = pick(1, 6);
   const homes: string[] = [];
   const planes: CrashingControlPlane[] = [];
   const summary = { kills: 0, lives: 0, operations: 0, phases: new Map<string, number>() };
@@ -236,7 +236,7 @@ describe('crash consistency', () => {
       const random = chaosRandom(`crash-${scenario}`);
       const home = mkdtempSync(join(tmpdir(), 'capstan-chaos-crash-'));
       homes.push(home);
-      const cp = new CrashingControlPlane(home, await freePort(), random, pick(10, 12), 50);
+      const cp = new CrashingControlPlane(home, await freePort(), random, pick(10, 12), 30);
       planes.push(cp);
       await cp.start();
       const name = `crash-${scenario}`;
