@@ -70,6 +70,13 @@ function rolloutEvents(cluster: Cluster, plan: Plan, now: Date): NewEvent[] {
   const { uid, generation } = cluster.metadata;
   const time = now.toISOString();
   const events: NewEvent[] = [];
+  // The acceptance event of a generation no plan observed yet: the API appends it right after its write, but a
+  // failure between the two (the caller saw an error) must not lose it. Same id: a no-op when it exists.
+  if (cluster.status.observedGeneration !== generation) {
+    events.push(generation === 1
+      ? { id: `ClusterCreated/${uid}`, type: 'ClusterCreated', time, message: `cluster created at ${cluster.spec.version}`, data: { generation: 1 } }
+      : { id: `ClusterUpdated/${uid}/${generation}`, type: 'ClusterUpdated', time, message: 'spec changed', data: { generation } });
+  }
   if (plan.action === 'Act' && plan.intents.some((i) => i.kind !== 'EnsureInfrastructure')) {
     events.push({ id: `RolloutStarted/${uid}/${generation}`, type: 'RolloutStarted', time, message: `rollout of generation ${generation} started: ${plan.notes[0] ?? 'converging'}`, data: { generation } });
   }

@@ -201,20 +201,12 @@ function describeChange(before: Cluster, after: ClusterDocument): string {
 }
 
 /**
- * The steps after a write that may not have happened when an earlier attempt failed after its write landed (the
- * caller saw an error and retried the same document, which is now "unchanged"): the acceptance event of the current
- * generation (deterministic id: a no-op when it exists) and, when the cluster has not converged, the rollout start.
+ * What a failed earlier attempt may have left undone when the caller re-sends the same document (now "unchanged"):
+ * the rollout start. Only for a cluster no plan has observed at this generation yet (a converged cluster costs
+ * nothing extra); the acceptance event is made sure of by the plan's first observation of the generation.
  */
 async function completeAcceptance(deps: Deps, cluster: Cluster): Promise<void> {
-  const { uid, generation } = cluster.metadata;
-  const time = deps.clock.now().toISOString();
-  await deps.store.appendEvents(cluster.metadata.name, [
-    generation === 1
-      ? { id: `ClusterCreated/${uid}`, type: 'ClusterCreated', time, message: `cluster created at ${cluster.spec.version}`, data: { generation: 1 } }
-      : { id: `ClusterUpdated/${uid}/${generation}`, type: 'ClusterUpdated', time, message: 'spec changed', data: { generation } },
-  ]);
-  const converged = cluster.status.phase === 'Ready' && cluster.status.observedGeneration === generation;
-  if (!converged) await startRollout(deps, cluster, 'retry');
+  if (cluster.status.observedGeneration !== cluster.metadata.generation) await startRollout(deps, cluster, 'retry');
 }
 
 /** Starts (or nudges) the cluster's rollout. A failure here is logged, not surfaced: the sweep restarts it. */
