@@ -134,7 +134,8 @@ export async function plan(input: unknown, deps: Deps): Promise<PlanOutput> {
   // machine, maybe only after this plan; the log must never show a removal or a completion before the readiness it
   // relied on (same ids: no duplicates).
   if (action === 'Done' || intents.some((i) => i.kind === 'RetireMachine' || i.kind === 'DeleteMachine')) {
-    const since = Date.parse(cluster.status.lastUpdated ?? cluster.metadata.creationTimestamp) - 60_000;
+    // Machines that became Ready since the previous plan (a margin for clock skew between writers).
+    const since = Date.parse(cluster.status.lastUpdated ?? cluster.metadata.creationTimestamp) - 5_000;
     const recent = live.filter((m) => m.phase === 'Ready' && m.readyAt && Date.parse(m.readyAt) >= since);
     if (recent.length) await deps.store.appendEvents(name, recent.flatMap(readyEvents));
   }
