@@ -14,19 +14,19 @@ export async function deleteInfrastructure(input: unknown, deps: Deps): Promise<
   if (!cluster) return { done: true };
   const result = await providerOf(deps, cluster).deleteInfrastructure(refOf(cluster), cluster.spec);
   if (!result.done) throw new InfrastructureDeletionInProgressError(`cluster ${name}: infrastructure still being deleted`);
-  // The planner removes the record only once the status says the infrastructure is gone.
-  const now = deps.clock.now().toISOString();
-  await updateCluster(deps, name, (c) => {
-    const { controlPlaneEndpoint: _gone, ...status } = c.status;
-    const others = c.status.conditions.filter((x) => x.type !== CONDITIONS.InfrastructureReady);
-    return { ...c, status: { ...status, conditions: [...others, { type: CONDITIONS.InfrastructureReady, status: 'False', reason: REASONS.InfrastructureDeleted, message: 'cluster infrastructure deleted', lastTransitionTime: now }] } };
-  });
   await deps.store.appendEvents(name, [{
     id: `InfrastructureDeleted/${cluster.metadata.uid}`,
     type: 'InfrastructureDeleted',
     time: deps.clock.now().toISOString(),
     message: 'cluster infrastructure deleted',
   }]);
+  // The planner removes the record only once the status says the infrastructure is gone (the event goes first).
+  const now = deps.clock.now().toISOString();
+  await updateCluster(deps, name, (c) => {
+    const { controlPlaneEndpoint: _gone, ...status } = c.status;
+    const others = c.status.conditions.filter((x) => x.type !== CONDITIONS.InfrastructureReady);
+    return { ...c, status: { ...status, conditions: [...others, { type: CONDITIONS.InfrastructureReady, status: 'False', reason: REASONS.InfrastructureDeleted, message: 'cluster infrastructure deleted', lastTransitionTime: now }] } };
+  });
   return { done: true };
 }
 

@@ -30,12 +30,13 @@ export async function retireMachine(input: unknown, deps: Deps): Promise<{ machi
 
   let draining = machine;
   if (machine.phase !== 'Draining' && machine.phase !== 'Deleting') {
+    // Event first, then the record: a crash between them leaves the machine in its earlier phase, and the retried
+    // step does both again (same event id), so the log never misses the drain.
+    const startedAt = machine.drainStartedAt ?? now.toISOString();
+    await deps.store.appendEvents(clusterName, [machineEvent('MachineDraining', { ...machine, phase: 'Draining' }, now, `machine ${machine.name} cordoned and draining (${intent.reason})`, { reason: intent.reason })]);
     draining = (await updateMachine(deps, clusterName, machine.name, (m) =>
-      m.phase === 'Draining' || m.phase === 'Deleting' || m.phase === 'Deleted' ? undefined : { ...m, phase: 'Draining', drainStartedAt: m.drainStartedAt ?? now.toISOString() },
+      m.phase === 'Draining' || m.phase === 'Deleting' || m.phase === 'Deleted' ? undefined : { ...m, phase: 'Draining', drainStartedAt: m.drainStartedAt ?? startedAt },
     ))!;
-    if (draining.phase === 'Draining') {
-      await deps.store.appendEvents(clusterName, [machineEvent('MachineDraining', draining, now, `machine ${draining.name} cordoned and draining (${intent.reason})`, { reason: intent.reason })]);
-    }
   }
   if (draining.phase === 'Draining' && draining.readyAt) {
     const timeout = durationSeconds(cluster.spec.drain.timeout);
