@@ -11,5 +11,8 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   setupFiles: ['<rootDir>/test/setup/no-network.ts'],
   testTimeout: 30000,
+  // Machine processes are detached and every suite closes its stack, but a keep-alive socket or a child's pipe can
+  // outlive the last test by a few seconds; never let CI wait on one.
+  forceExit: true,
   reporters: ['default', '<rootDir>/test/setup/summary-reporter.cjs'],
 };
