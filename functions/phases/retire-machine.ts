@@ -8,22 +8,17 @@
  */
 import { getDeps, type Deps } from '../adapters/deps.js';
 import { durationSeconds } from '../domain/duration.js';
-import type { RemovalReason } from '../domain/planner/types.js';
 import { DrainInProgressError } from './lib/errors.js';
-import { field, intentOf, machineEvent, providerOf, refOf, updateMachine } from './lib/phase.js';
-import { deleteAtProvider } from './lib/remove.js';
+import { machineEvent, providerOf, refOf, updateMachine } from './lib/phase.js';
+import { deleteAtProvider, loadRemoval } from './lib/remove.js';
 
 /** Moves the machine one step along its retirement; returns `{ done: true }` once it is Deleted. */
 export async function retireMachine(input: unknown, deps: Deps): Promise<{ machine: string; done: boolean }> {
-  const clusterName = field(input, 'cluster');
-  const intent = intentOf<{ machine: string; reason: RemovalReason }>(input);
-  const cluster = await deps.store.getCluster(clusterName);
-  const machine = cluster ? await deps.store.getMachine(clusterName, intent.machine) : undefined;
-  if (!cluster || !machine) return { machine: intent.machine, done: true };
-  if (machine.phase === 'Deleted') {
-    await deleteAtProvider(deps, cluster, machine, intent.reason); // only completes a lost MachineDeleted event
-    return { machine: intent.machine, done: true };
-  }
+  const target = await loadRemoval(deps, input);
+  if (target.done) return { machine: target.machine, done: true };
+  const { cluster, machine } = target;
+  const clusterName = cluster.metadata.name;
+  const intent = { machine: machine.name, reason: target.reason };
   const now = deps.clock.now();
   const provider = providerOf(deps, cluster);
   const ref = refOf(cluster);

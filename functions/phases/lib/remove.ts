@@ -4,7 +4,30 @@
 import type { Deps } from '../../adapters/deps.js';
 import type { Cluster } from '../../domain/cluster.js';
 import type { Machine } from '../../domain/machine.js';
-import { machineEvent, providerOf, scopeOf, updateMachine } from './phase.js';
+import type { RemovalReason } from '../../domain/planner/types.js';
+import { field, intentOf, machineEvent, providerOf, scopeOf, updateMachine } from './phase.js';
+
+/** What a removal step works on; `done` when there is nothing (left) to remove. */
+export type RemovalTarget =
+  | { readonly done: true; readonly machine: string }
+  | { readonly done: false; readonly cluster: Cluster; readonly machine: Machine; readonly reason: RemovalReason };
+
+/**
+ * Parses a removal step's input and loads its cluster and machine. A machine already Deleted only gets its lost
+ * `MachineDeleted` event completed (the step is then done).
+ */
+export async function loadRemoval(deps: Deps, input: unknown): Promise<RemovalTarget> {
+  const clusterName = field(input, 'cluster');
+  const intent = intentOf<{ machine: string; reason: RemovalReason }>(input);
+  const cluster = await deps.store.getCluster(clusterName);
+  const machine = cluster ? await deps.store.getMachine(clusterName, intent.machine) : undefined;
+  if (!cluster || !machine) return { done: true, machine: intent.machine };
+  if (machine.phase === 'Deleted') {
+    await deleteAtProvider(deps, cluster, machine, intent.reason);
+    return { done: true, machine: intent.machine };
+  }
+  return { done: false, cluster, machine, reason: intent.reason };
+}
 
 /**
  * Deletes the machine at the provider and records it Deleted, with a `MachineDeleted` event. Idempotent: a retry
