@@ -9,27 +9,16 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { replayGuarantees } from '../../cli/replay.js';
 import { LocalProvider } from '../../providers/local/local-provider.js';
 import { allEvents, between, CHAOS_SEED, chaosRandom, missingEvents, pick, repairLog, withSeed } from './lib.js';
+import { freePort } from '../integration/harness.js';
 
 const ROOT = resolve(import.meta.dirname ?? '.', '../..');
 const TOKEN = 'chaos-crash-token-0123456789abcdef';
 const LOCAL_SCOPE = { provider: 'local', account: 'local', region: 'local' } as const;
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -39,18 +39,7 @@ export function between(random: () => number, lo: number, hi: number): number {
   return lo + Math.floor(random() * (hi - lo + 1));
 }
 
-/** Every event of a cluster through the paginated events API. */
-export async function allEvents(call: (method: string, path: string) => Promise<{ status: number; body: any }>, name: string): Promise<any[]> {
-  const items: any[] = [];
-  let after = 0;
-  for (;;) {
-    const page = await call('GET', `/v1/clusters/${encodeURIComponent(name)}/events?after=${after}&limit=1000`);
-    if (page.status !== 200) return items;
-    items.push(...page.body.items);
-    if (!page.body.next) return items;
-    after = Number(page.body.next);
-  }
-}
+export { allEvents } from '../integration/harness.js';
 
 /** Log lines captured by `captureLogger`. */
 export interface CapturedLogs {

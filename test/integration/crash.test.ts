@@ -7,25 +7,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LocalProvider } from '../../providers/local/local-provider.js';
-import { clusterDoc, waitFor } from './harness.js';
+import { clusterDoc, freePort, waitFor } from './harness.js';
 
 const ROOT = resolve(import.meta.dirname ?? '.', '../..');
 const TOKEN = 'crash-test-token-0123456789abcdef';
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
-}
 
 function startControlPlane(home: string, port: number): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'infra/local/main.ts')], {

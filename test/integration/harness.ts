@@ -4,6 +4,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../infra/local/stack.js';
 
@@ -74,4 +75,29 @@ export async function waitReady(stack: TestStack, name: string, timeoutMs = 60_0
     const c = r.body;
     return r.status === 200 && c.status.phase === 'Ready' && c.status.observedGeneration === c.metadata.generation ? c : undefined;
   }, timeoutMs);
+}
+
+/** Every event of a cluster through the paginated events API (what was read so far if a page is not a 200). */
+export async function allEvents(call: (method: string, path: string) => Promise<{ status: number; body: any }>, name: string): Promise<any[]> {
+  const items: any[] = [];
+  let after = 0;
+  for (;;) {
+    const page = await call('GET', `/v1/clusters/${encodeURIComponent(name)}/events?after=${after}&limit=1000`);
+    if (page.status !== 200) return items;
+    items.push(...page.body.items);
+    if (!page.body.next) return items;
+    after = Number(page.body.next);
+  }
+}
+
+/** A loopback port nothing listens on right now (for a control plane started as a child process). */
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => res(port));
+    });
+  });
 }

@@ -6,21 +6,10 @@
 import { killMachineProcess, startOrphan } from '../../providers/local/local-provider.js';
 import type { ClusterRef } from '../../functions/domain/provider.js';
 import { sweep, type SweepReport } from '../../functions/reconcile/sweep.js';
-import { clusterDoc, startTestStack, waitFor, waitReady, type TestStack } from './harness.js';
+import { allEvents, clusterDoc, startTestStack, waitFor, waitReady, type TestStack } from './harness.js';
 
 const SCOPE = { provider: 'local', account: 'local', region: 'local' } as const;
 const MERGE = { 'content-type': 'application/merge-patch+json' };
-
-async function allEvents(stack: TestStack, name: string): Promise<any[]> {
-  const items: any[] = [];
-  let after = 0;
-  for (;;) {
-    const page = await stack.call('GET', `/v1/clusters/${name}/events?after=${after}&limit=1000`);
-    items.push(...page.body.items);
-    if (!page.body.next) return items;
-    after = Number(page.body.next);
-  }
-}
 
 async function machines(stack: TestStack, name: string, includeDeleted = false): Promise<any[]> {
   return (await stack.call('GET', `/v1/clusters/${name}/machines${includeDeleted ? '?includeDeleted=true' : ''}`)).body.items;
@@ -57,7 +46,7 @@ describe('reconcile on the local provider', () => {
     it('is replaced through the event path within seconds, and the event log says why', async () => {
       const started = Date.now();
       expect(await killMachineProcess(stack.home, uid, 'drift-md-0-1')).toBeDefined();
-      const missing = await waitFor(async () => (await allEvents(stack, 'drift')).find((e) => e.type === 'MachineMissing' && e.machine === 'drift-md-0-1'), 15_000);
+      const missing = await waitFor(async () => (await allEvents(stack.call, 'drift')).find((e) => e.type === 'MachineMissing' && e.machine === 'drift-md-0-1'), 15_000);
       const noticedMs = Date.now() - started;
       expect(noticedMs).toBeLessThan(5_000);
       expect(missing.message).toMatch(/drift-md-0-1 disappeared at the provider \(terminated\); it will be replaced/);
@@ -78,7 +67,7 @@ describe('reconcile on the local provider', () => {
       const report = (await stack.sweep()) as SweepReport;
       expect(report.changes).toEqual([expect.objectContaining({ cluster: 'drift', reason: 'drift', started: true })]);
       expect(report.changes[0]!.message).toMatch(/md-0 1\/2/);
-      await waitFor(async () => (await allEvents(stack, 'drift')).some((e) => e.type === 'MachineMissing' && e.machine === victim), 15_000);
+      await waitFor(async () => (await allEvents(stack.call, 'drift')).some((e) => e.type === 'MachineMissing' && e.machine === victim), 15_000);
       const ready = await waitReady(stack, 'drift', 30_000);
       expect(ready.status.workers[0]).toMatchObject({ replicas: 2, readyReplicas: 2 });
       expect((await machines(stack, 'drift')).map((m) => m.name)).not.toContain(victim);
@@ -92,7 +81,7 @@ describe('reconcile on the local provider', () => {
       const event = await waitFor(async () => {
         await stack.sweep();
         await stack.workflow.settle('drift');
-        return (await allEvents(stack, 'drift')).find((e) => e.type === 'OrphanTerminated' && e.machine === 'drift-md-0-99');
+        return (await allEvents(stack.call, 'drift')).find((e) => e.type === 'OrphanTerminated' && e.machine === 'drift-md-0-99');
       }, 20_000, 300);
       expect(event.data.providerId).toBe(orphan.providerId);
       const live = (await stack.provider.listMachines(SCOPE, { cluster: 'drift' })).filter((p) => p.state === 'running');
@@ -104,7 +93,7 @@ describe('reconcile on the local provider', () => {
       await startOrphan({ home: stack.home, cluster: 'drift', clusterUid: 'earlier-incarnation', name: 'drift-md-0-50', pool: 'md-0' });
       const event = await waitFor(async () => {
         const report = (await stack.sweep()) as SweepReport;
-        return report.orphans.terminated > 0 ? (await allEvents(stack, 'drift')).find((e) => e.type === 'OrphanTerminated' && e.machine === 'drift-md-0-50') : undefined;
+        return report.orphans.terminated > 0 ? (await allEvents(stack.call, 'drift')).find((e) => e.type === 'OrphanTerminated' && e.machine === 'drift-md-0-50') : undefined;
       }, 20_000, 300);
       expect(event.data.clusterUid).toBe('earlier-incarnation');
       const left = (await stack.provider.listMachines(SCOPE, { cluster: 'drift' })).filter((p) => p.clusterUid === 'earlier-incarnation' && p.state === 'running');
@@ -119,11 +108,11 @@ describe('reconcile on the local provider', () => {
       const report = (await stack.sweep()) as SweepReport;
       // Assess
       expect(report.changes).toEqual([expect.objectContaining({ cluster: 'drift', reason: 'drift', started: true, message: 'machines at the provider differ from the records by name: md-0 2/2' })]);
-      await waitFor(async () => (await allEvents(stack, 'drift')).find((e) => e.type === 'MachineMissing' && e.machine === victim), 15_000);
+      await waitFor(async () => (await allEvents(stack.call, 'drift')).find((e) => e.type === 'MachineMissing' && e.machine === victim), 15_000);
       const terminated = await waitFor(async () => {
         await stack.workflow.settle('drift');
         await stack.sweep();
-        return (await allEvents(stack, 'drift')).find((e) => e.type === 'OrphanTerminated' && e.machine === 'drift-md-0-98');
+        return (await allEvents(stack.call, 'drift')).find((e) => e.type === 'OrphanTerminated' && e.machine === 'drift-md-0-98');
       }, 20_000, 300);
       expect(terminated.data.providerId).toBe(orphan.providerId);
       const ready = await waitReady(stack, 'drift', 30_000);
@@ -159,7 +148,7 @@ describe('reconcile on the local provider', () => {
       await stack.workflow.settle('mhc');
       const all = await machines(stack, 'mhc', true);
       expect(all.filter((m) => m.pool === 'md-0').map((m) => `${m.name}:${m.phase}`).sort()).toEqual(['mhc-md-0-1', 'mhc-md-0-2', 'mhc-md-0-3', 'mhc-md-0-4', 'mhc-md-0-5'].map((n) => `${n}:Ready`));
-      expect((await allEvents(stack, 'mhc')).filter((e) => e.type === 'MachineUnhealthy').map((e) => e.machine).sort()).toEqual(sick);
+      expect((await allEvents(stack.call, 'mhc')).filter((e) => e.type === 'MachineUnhealthy').map((e) => e.machine).sort()).toEqual(sick);
     }, 60_000);
 
     it('replaces the one unhealthy machine once only 1 of 5 is unhealthy', async () => {
@@ -173,7 +162,7 @@ describe('reconcile on the local provider', () => {
       }, 30_000, 200);
       const live = ready.filter((m: any) => m.pool === 'md-0' && m.phase !== 'Deleted');
       expect(live.map((m: any) => m.name).sort()).toEqual(['mhc-md-0-2', 'mhc-md-0-3', 'mhc-md-0-4', 'mhc-md-0-5', 'mhc-md-0-6']);
-      const deleted = (await allEvents(stack, 'mhc')).filter((e) => e.type === 'MachineDeleted');
+      const deleted = (await allEvents(stack.call, 'mhc')).filter((e) => e.type === 'MachineDeleted');
       expect(deleted.map((e) => [e.machine, e.data.reason])).toEqual([['mhc-md-0-1', 'Unhealthy']]);
     }, 60_000);
   });
@@ -204,12 +193,12 @@ describe('reconcile on the local provider', () => {
       ['up', 4, ['scale-md-0-3', 'scale-md-0-4'], []],
       ['down', 1, [], ['MachineDeleted', 'MachineDeleted', 'MachineDeleted']],
     ])('scales md-0 %s creating or removing only md-0 machines', async (_dir, replicas, added, removals) => {
-      const startSeq = (await allEvents(stack, 'scale')).length;
+      const startSeq = (await allEvents(stack.call, 'scale')).length;
       const r = await stack.call('PATCH', '/v1/clusters/scale', withReplicas(replicas), MERGE);
       expect(r.status).toBe(200);
       await waitReady(stack, 'scale', 30_000);
       const now = (await machines(stack, 'scale')).map((m) => m.name).sort();
-      const events = (await allEvents(stack, 'scale')).filter((e) => e.seq > startSeq && e.machine);
+      const events = (await allEvents(stack.call, 'scale')).filter((e) => e.seq > startSeq && e.machine);
       expect(events.every((e) => e.pool === 'md-0')).toBe(true);
       expect(now.filter((n) => !n.startsWith('scale-md-0-'))).toEqual(before.filter((n) => !n.startsWith('scale-md-0-')));
       expect(now.filter((n) => n.startsWith('scale-md-0-'))).toHaveLength(replicas);
@@ -245,7 +234,7 @@ describe('a stuck rollout', () => {
     expect(report.changes).toEqual([expect.objectContaining({ cluster: 'stuck', reason: 'stuck' })]);
     const cluster = (await stack.call('GET', '/v1/clusters/stuck')).body;
     expect(condition(cluster, 'RolloutProgressing')).toMatchObject({ status: 'False', reason: 'ProgressDeadlineExceeded', message: expect.stringMatching(/progressDeadlineSeconds 2/) });
-    const events = (await allEvents(stack, 'stuck')).filter((e) => e.type === 'RolloutBlocked' && e.data.reason === 'ProgressDeadlineExceeded');
+    const events = (await allEvents(stack.call, 'stuck')).filter((e) => e.type === 'RolloutBlocked' && e.data.reason === 'ProgressDeadlineExceeded');
     expect(events).toHaveLength(1);
     const emf = JSON.parse(lines[0]!);
     expect(emf._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'Capstan', Metrics: [{ Name: 'RolloutProgressDeadlineExceeded' }] });
@@ -253,6 +242,6 @@ describe('a stuck rollout', () => {
     // A second sweep while still stuck: the metric again (the alarm stays), no second event.
     await sweep({}, { ...stack.deps, metrics: (line) => lines.push(line) });
     expect(lines).toHaveLength(2);
-    expect((await allEvents(stack, 'stuck')).filter((e) => e.type === 'RolloutBlocked' && e.data.reason === 'ProgressDeadlineExceeded')).toHaveLength(1);
+    expect((await allEvents(stack.call, 'stuck')).filter((e) => e.type === 'RolloutBlocked' && e.data.reason === 'ProgressDeadlineExceeded')).toHaveLength(1);
   }, 60_000);
 });

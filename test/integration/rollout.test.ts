@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { replayGuarantees } from '../../cli/replay.js';
-import { clusterDoc, startTestStack, waitFor, waitReady, type TestStack } from './harness.js';
+import { allEvents, clusterDoc, startTestStack, waitFor, waitReady, type TestStack } from './harness.js';
 
 const SPEC = {
   version: 'v1.18.8',
@@ -14,17 +14,6 @@ const SPEC = {
     { name: 'md-1', replicas: 3, rollout: { maxSurge: 0, maxUnavailable: 1 } },
   ],
 };
-
-async function allEvents(stack: TestStack, name: string): Promise<any[]> {
-  const items: any[] = [];
-  let after = 0;
-  for (;;) {
-    const page = await stack.call('GET', `/v1/clusters/${name}/events?after=${after}&limit=1000`);
-    items.push(...page.body.items);
-    if (!page.body.next) return items;
-    after = Number(page.body.next);
-  }
-}
 
 function cmdline(pid: number): string {
   try {
@@ -67,7 +56,7 @@ describe('rolling upgrade of 3 control-plane machines and two pools', () => {
   });
 
   it('replaces every machine after one field changes, control plane first, within the pacing bounds at every event', async () => {
-    upgradeStartSeq = (await allEvents(stack, 'demo')).length;
+    upgradeStartSeq = (await allEvents(stack.call, 'demo')).length;
     initial = (await stack.call('GET', '/v1/clusters/demo/machines')).body.items.map((m: any) => ({ name: m.name, pool: m.pool, version: m.version, ready: m.phase === 'Ready' }));
     const patch = await stack.call('PATCH', '/v1/clusters/demo', { spec: { version: 'v1.19.1' } }, { 'content-type': 'application/merge-patch+json' });
     expect(patch.status).toBe(200);
@@ -81,7 +70,7 @@ describe('rolling upgrade of 3 control-plane machines and two pools', () => {
     const before = new Set((await stack.call('GET', '/v1/clusters/demo/machines?includeDeleted=true')).body.items.filter((m: any) => m.version === 'v1.18.8').map((m: any) => m.name));
     expect(before.size).toBe(10);
 
-    const events = await allEvents(stack, 'demo');
+    const events = await allEvents(stack.call, 'demo');
     const seqs = events.map((e) => e.seq);
     expect(seqs).toEqual(seqs.map((_s, i) => i + 1)); // gap-free, ordered
     // Replaying the upgrade's events from the machines that ran before it: every guarantee holds at every event.
@@ -138,7 +127,7 @@ describe('a machine that never reports Ready', () => {
       return cond?.status === 'False' && cond.reason === 'MachineBootstrapFailed' ? c : undefined;
     }, 60_000);
     expect(blocked.status.conditions.find((x: any) => x.type === 'RolloutProgressing').message).toMatch(/flaky-cp/);
-    const events = await allEvents(stack, 'flaky');
+    const events = await allEvents(stack.call, 'flaky');
     expect(events.filter((e) => e.type === 'MachineFailed').length).toBeGreaterThanOrEqual(2);
     expect(events.some((e) => e.type === 'RolloutBlocked')).toBe(true);
     const machines = (await stack.call('GET', '/v1/clusters/flaky/machines')).body.items;
