@@ -5,6 +5,7 @@
  * update expressions and GSI queries the store relies on (see /work/shared/TOOLCHAIN.md). The same `ensureTable`
  * works against Amazon's DynamoDB Local (the store contract suite runs on both).
  */
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   CreateTableCommand,
@@ -68,8 +69,13 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
   const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
   const client = localDynamoClient(endpoint);
+  const drain = trackRequests(server);
   const close = async (): Promise<void> => {
     client.destroy();
+    // dynalite closes its database when the server closes; a request whose body had already arrived would then run
+    // against a closed database, and dynalite throws that error out of its callback: an uncaught exception that kills
+    // the process hosting it. So refuse new requests first, let the started ones answer, then close.
+    await drain(DRAIN_TIMEOUT_MS);
     await new Promise<void>((resolve, reject) => {
       server.close((error?: Error) => (error ? reject(error) : resolve()));
       server.closeAllConnections();
@@ -82,6 +88,54 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
     throw error;
   }
   return { endpoint, client, tableName, close };
+}
+
+/** How long `close` waits for started requests to answer before it closes the database regardless. */
+const DRAIN_TIMEOUT_MS = 5_000;
+
+/**
+ * Puts a gate in front of the server's request handler. The returned `drain` makes the gate answer every new request
+ * with a retryable 503 (as DynamoDB does when it is unavailable) and resolves once each request already inside has
+ * answered, or after `timeoutMs`. A request cut off before its body arrived never reaches dynalite's action, so it
+ * stops counting when its connection closes.
+ */
+export function trackRequests(server: Server): (timeoutMs: number) => Promise<void> {
+  const handlers = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  server.removeAllListeners('request');
+  const inside = new Set<ServerResponse>();
+  let closing = false;
+  let onEmpty: (() => void) | undefined;
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (closing) {
+      res.writeHead(503, { 'content-type': 'application/x-amz-json-1.0', connection: 'close' });
+      res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ServiceUnavailable', message: 'The table is shutting down' }));
+      return;
+    }
+    inside.add(res);
+    const out = (): void => {
+      if (inside.delete(res) && inside.size === 0) onEmpty?.();
+    };
+    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.end = ((...args: unknown[]) => {
+      out();
+      return end(...args);
+    }) as ServerResponse['end'];
+    res.once('close', () => {
+      if (!req.complete) out();
+    });
+    for (const handler of handlers) handler.call(server, req, res);
+  });
+  return async (timeoutMs) => {
+    closing = true;
+    if (inside.size === 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      onEmpty = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  };
 }
 
 /**

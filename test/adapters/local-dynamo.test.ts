@@ -1,10 +1,12 @@
 /** The embedded dynalite host of local mode: loopback only, ephemeral ports, on-disk persistence, idempotent tables. */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDbStore } from '../../functions/adapters/store/dynamodb-store.js';
-import { ensureTable, startLocalDynamo } from '../../infra/local/dynamo.js';
+import { ensureTable, localDynamoClient, startLocalDynamo, trackRequests } from '../../infra/local/dynamo.js';
 import { makeCluster, makeEvent } from './store-contract.js';
 
 describe('startLocalDynamo', () => {
@@ -55,6 +57,27 @@ describe('startLocalDynamo', () => {
     }
   });
 
+  it('closes while requests are in flight: each started request answers, later ones are refused, nothing throws', async () => {
+    const dynamo = await startLocalDynamo();
+    const other = localDynamoClient(dynamo.endpoint);
+    const store = new DynamoDbStore({ client: other, tableName: dynamo.tableName });
+    try {
+      await store.createCluster(makeCluster('alpha'));
+      const reads = Array.from({ length: 200 }, () => store.getCluster('alpha'));
+      await Promise.race(reads);
+      await dynamo.close();
+      const outcomes = await Promise.allSettled(reads);
+      const answered = outcomes.filter((o) => o.status === 'fulfilled');
+      expect(answered.length).toBeGreaterThan(0);
+      for (const o of answered) expect((o as PromiseFulfilledResult<unknown>).value).toMatchObject({ metadata: { name: 'alpha' } });
+      await expect(store.getCluster('alpha')).rejects.toThrow();
+      // A thrown dynalite callback surfaces on the next turns of the event loop; give it the chance.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      other.destroy();
+    }
+  });
+
   it('fails when the port is taken', async () => {
     const first = await startLocalDynamo();
     try {
@@ -65,6 +88,62 @@ describe('startLocalDynamo', () => {
     }
   });
 });
+
+describe('trackRequests', () => {
+  it('lets a started request answer before drain resolves, and answers later ones 503 without reaching the handler', async () => {
+    let reached = 0;
+    const server = http.createServer((_req, res) => {
+      reached += 1;
+      setTimeout(() => res.end('slow answer'), 150);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const drain = trackRequests(server);
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      const started = fetch(url, { method: 'POST', body: '{}' });
+      while (reached === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      let drained = false;
+      const draining = drain(5_000).then(() => (drained = true));
+      const refused = await fetch(url, { method: 'POST', body: '{}' });
+      expect(refused.status).toBe(503);
+      expect(await refused.json()).toMatchObject({ __type: expect.stringContaining('ServiceUnavailable') });
+      expect(drained).toBe(false);
+      const answer = await started;
+      expect(await answer.text()).toBe('slow answer');
+      await draining;
+      expect(drained).toBe(true);
+      expect(reached).toBe(1);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('gives up waiting after the timeout when a handler never answers', async () => {
+    const server = http.createServer(() => undefined);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const drain = trackRequests(server);
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const controller = new AbortController();
+    try {
+      const hanging = fetch(url, { method: 'POST', body: '{}', signal: controller.signal }).catch(() => undefined);
+      while ((await connections(server)) === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const before = Date.now();
+      await drain(100);
+      expect(Date.now() - before).toBeGreaterThanOrEqual(90);
+      controller.abort();
+      await hanging;
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+function connections(server: http.Server): Promise<number> {
+  return new Promise((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
+}
 
 describe('ensureTable', () => {
   it('creates a missing table once when called concurrently, and is a no-op afterwards', async () => {
