@@ -6,6 +6,7 @@
  * works against Amazon's DynamoDB Local (the store contract suite runs on both).
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import {
   CreateTableCommand,
@@ -15,6 +16,32 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { createTableInput, DEFAULT_TABLE_NAME } from '../../functions/adapters/store/table.js';
+
+/**
+ * dynalite 4.0.0 turns LevelDB iterators into streams and, when a stream ends or is destroyed, closes the iterator
+ * with `iterator.return()`, which abstract-level 3 iterators do not have (they have `close()`). So every Query and
+ * Scan left its iterator open; abstract-level keeps open iterators registered until the database closes, and an
+ * open memory-level iterator pins the version of the tree it started on. The 30-minute soak measured it: +112 MiB of
+ * heap (and far more in ArrayBuffers) over 10k requests, 18k iterators alive after 10 minutes (docs/reliability.md,
+ * D11). Giving the iterator classes the `return()` dynalite calls fixes it for the in-memory and the on-disk store
+ * alike. Applied once, to the abstract-level instance dynalite loads; a no-op if a later version has `return()`.
+ */
+export function closeDynaliteIterators(): void {
+  const fromDynalite = createRequire(createRequire(import.meta.url).resolve('dynalite'));
+  const level = fromDynalite('abstract-level') as Record<string, { prototype: Record<string, unknown> } | undefined>;
+  for (const name of ['AbstractIterator', 'AbstractKeyIterator', 'AbstractValueIterator']) {
+    const proto = level[name]?.prototype;
+    if (!proto || typeof proto.return === 'function') continue;
+    Object.defineProperty(proto, 'return', {
+      configurable: true,
+      writable: true,
+      value: async function (this: { close(): Promise<void> }) {
+        await this.close();
+        return { done: true, value: undefined };
+      },
+    });
+  }
+}
 
 /** Options of `startLocalDynamo`. */
 export interface LocalDynamoOptions {
@@ -53,6 +80,7 @@ export function localDynamoClient(endpoint: string): DynamoDBClient {
 /** Starts dynalite on 127.0.0.1 and creates Capstan's table if it does not exist yet. */
 export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promise<LocalDynamo> {
   const tableName = options.tableName ?? DEFAULT_TABLE_NAME;
+  closeDynaliteIterators();
   const server = dynalite({
     ...(options.path !== undefined ? { path: options.path } : {}),
     createTableMs: 0,
@@ -136,6 +164,27 @@ export function trackRequests(server: Server): (timeoutMs: number) => Promise<vo
       };
     });
   };
+}
+
+/**
+ * Uses a DynamoDB-compatible endpoint that is already running (dynalite in another process, Amazon's DynamoDB Local)
+ * instead of starting one: creates the table if missing. `close` only destroys the client; the server keeps running.
+ * The endpoint must be on loopback: local mode has no business with a remote table (and the network guard refuses).
+ */
+export async function connectLocalDynamo(endpoint: string, options: { readonly tableName?: string } = {}): Promise<LocalDynamo> {
+  const url = new URL(endpoint);
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
+    throw new Error(`CAPSTAN_DYNAMODB_ENDPOINT must be a loopback address (127.0.0.1, localhost or [::1]); got ${url.hostname}`);
+  }
+  const tableName = options.tableName ?? DEFAULT_TABLE_NAME;
+  const client = localDynamoClient(endpoint);
+  try {
+    await ensureTable(client, tableName);
+  } catch (error) {
+    client.destroy();
+    throw error;
+  }
+  return { endpoint, client, tableName, close: async () => client.destroy() };
 }
 
 /**

@@ -30,6 +30,7 @@ async function main(): Promise<void> {
     home: process.env.CAPSTAN_HOME ?? '.capstan',
     port: intEnv('CAPSTAN_PORT', 7070),
     ...(process.env.CAPSTAN_TOKEN ? { token: process.env.CAPSTAN_TOKEN } : {}),
+    ...(process.env.CAPSTAN_DYNAMODB_ENDPOINT ? { dynamoEndpoint: process.env.CAPSTAN_DYNAMODB_ENDPOINT } : {}),
     reconcileSeconds: intEnv('CAPSTAN_RECONCILE_SECONDS', 60),
     logger: log,
   });
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
     [
       `Capstan control plane (local) listening on ${stack.url}`,
       `  token: ${stack.tokenPath ? `${stack.tokenPath} (export CAPSTAN_TOKEN=$(cat ${stack.tokenPath}))` : 'from CAPSTAN_TOKEN'}`,
-      `  state: ${stack.home}`,
+      `  state: ${stack.home}${process.env.CAPSTAN_DYNAMODB_ENDPOINT ? ` (table at ${stack.dynamo.endpoint})` : ''}`,
       `  AWS: ${awsEnabled ? 'ENABLED (CAPSTAN_ENABLE_AWS=1)' : 'disabled: only loopback traffic; clusters with provider aws are stored but not provisioned'}`,
       `  try:  curl -s ${stack.url}/healthz`,
       '',

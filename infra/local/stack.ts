@@ -23,7 +23,7 @@ import { handler as rolloutFailed } from '../../functions/phases/rollout-failed.
 import { LocalProvider, localOnlyRegistry, type ProviderRegistry } from '../../providers/index.js';
 import type { LocalFaults } from '../../providers/local/faults.js';
 import { bearerAuthenticator, ensureSecretFile, resolveToken } from './auth.js';
-import { startLocalDynamo, type LocalDynamo } from './dynamo.js';
+import { connectLocalDynamo, startLocalDynamo, type LocalDynamo } from './dynamo.js';
 import { startHttpServer, type LocalHttpServer } from './http-server.js';
 import { startMachineWatch, type MachineWatch } from './machine-watch.js';
 import { LocalWorkflow } from './workflow-runner.js';
@@ -37,6 +37,11 @@ export interface LocalStackOptions {
   readonly token?: string;
   /** Keep the table on disk under `$home/dynamodb` (survives restarts). @default true */
   readonly persist?: boolean;
+  /**
+   * A DynamoDB-compatible endpoint on loopback to use instead of the embedded dynalite (another process, Amazon's
+   * DynamoDB Local). `persist` is then ignored: the table lives wherever that server keeps it.
+   */
+  readonly dynamoEndpoint?: string;
   /** Boot time of local machines. @default CAPSTAN_LOCAL_BOOT_MS or 2000 */
   readonly bootMs?: number;
   /** Time to evict one simulated pod. @default provider default */
@@ -82,7 +87,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const clock = options.clock ?? systemClock;
   const { token, path: tokenPath } = resolveToken(home, options.token);
   const callbackSecret = Buffer.from(ensureSecretFile(join(home, 'callback-secret')), 'base64url');
-  const dynamo = await startLocalDynamo(options.persist === false ? {} : { path: join(home, 'dynamodb') });
+  const dynamo = options.dynamoEndpoint
+    ? await connectLocalDynamo(options.dynamoEndpoint)
+    : await startLocalDynamo(options.persist === false ? {} : { path: join(home, 'dynamodb') });
   const store = new DynamoDbStore({ client: dynamo.client, tableName: dynamo.tableName });
   const provider = new LocalProvider({
     home,

@@ -1,12 +1,13 @@
 /** The embedded dynalite host of local mode: loopback only, ephemeral ports, on-disk persistence, idempotent tables. */
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDbStore } from '../../functions/adapters/store/dynamodb-store.js';
-import { ensureTable, localDynamoClient, startLocalDynamo, trackRequests } from '../../infra/local/dynamo.js';
+import { closeDynaliteIterators, ensureTable, localDynamoClient, startLocalDynamo, trackRequests } from '../../infra/local/dynamo.js';
 import { makeCluster, makeEvent } from './store-contract.js';
 
 describe('startLocalDynamo', () => {
@@ -86,6 +87,68 @@ describe('startLocalDynamo', () => {
     } finally {
       await first.close();
     }
+  });
+});
+
+describe('closeDynaliteIterators', () => {
+  const fromDynalite = createRequire(createRequire(import.meta.url).resolve('dynalite'));
+
+  /**
+   * Runs queries against a fresh embedded table and counts the LevelDB iterators memory-level opened and how many
+   * were still open before the table closed (closing the database closes them all).
+   */
+  async function iteratorsOf(queries: (store: DynamoDbStore) => Promise<void>, options: { readonly broken?: boolean } = {}) {
+    const proto = (fromDynalite('memory-level') as { MemoryLevel: { prototype: Record<string, (o: unknown) => any> } }).MemoryLevel.prototype;
+    const counts = { made: 0, open: 0 };
+    const originals = ['_iterator', '_keys', '_values'].map((m) => [m, proto[m]!] as const);
+    for (const [m, original] of originals) {
+      proto[m] = function (this: unknown, o: unknown) {
+        const it = original.call(this, o);
+        counts.made++;
+        counts.open++;
+        const close = it._close.bind(it);
+        it._close = async () => {
+          counts.open--;
+          return close();
+        };
+        return it;
+      };
+    }
+    const iterators = fromDynalite('abstract-level') as Record<string, { prototype: Record<string, unknown> }>;
+    const protos = ['AbstractIterator', 'AbstractKeyIterator', 'AbstractValueIterator'].map((n) => iterators[n]!.prototype);
+    const dynamo = await startLocalDynamo();
+    try {
+      if (options.broken) for (const p of protos) delete p.return;
+      const store = new DynamoDbStore({ client: dynamo.client, tableName: dynamo.tableName });
+      await store.createCluster(makeCluster('alpha'));
+      await store.appendEvents('alpha', [makeEvent('e1'), makeEvent('e2')]);
+      const before = { ...counts };
+      await queries(store);
+      return { made: counts.made - before.made, open: counts.open - before.open };
+    } finally {
+      for (const [m, original] of originals) proto[m] = original;
+      closeDynaliteIterators();
+      await dynamo.close();
+    }
+  }
+
+  const tenOfEach = async (store: DynamoDbStore) => {
+    for (let i = 0; i < 10; i++) {
+      await store.listClusters({ limit: 1 });
+      await store.listMachines('alpha');
+      await store.listEvents('alpha', { limit: 1 });
+    }
+  };
+
+  it('closes the iterator of every query (dynalite 4.0.0 left each one open and the table grew without bound: D11)', async () => {
+    const fixed = await iteratorsOf(tenOfEach);
+    expect(fixed.made).toBeGreaterThanOrEqual(30);
+    expect(fixed.open).toBe(0);
+  });
+
+  it('is what makes the difference: without it the same queries leave their iterators open', async () => {
+    const broken = await iteratorsOf(tenOfEach, { broken: true });
+    expect(broken.open).toBeGreaterThanOrEqual(30);
   });
 });
 
