@@ -5,17 +5,41 @@
  * gone with its machines), and memory and open handles flat.
  *
  * Short form ~30 s; long form (CHAOS_LONG=1) 30 min, or CHAOS_SOAK_SECONDS.
+ *
+ * Diagnostics: CHAOS_SOAK_STORE picks where the table lives — `memory` (default: dynalite in this process, in
+ * memory), `disk` (in this process, LevelDB on disk, as `npm start` runs) or `process` (dynalite in a child process,
+ * so the heap measured is the control plane's alone); CHAOS_SOAK_SNAPSHOTS=<dir> writes a heap snapshot after the
+ * first and the last sample, to compare in Chrome DevTools.
  */
-import { setFlagsFromString } from 'node:v8';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { LocalProvider } from '../../providers/local/local-provider.js';
-import { clusterDoc, startTestStack, waitFor, type TestStack } from '../integration/harness.js';
+import { clusterDoc, freePort, startTestStack, waitFor, type TestStack } from '../integration/harness.js';
 import { allEvents, between, CHAOS_SEED, chaosRandom, pick, withSeed } from './lib.js';
 
 const SECONDS = Number(process.env.CHAOS_SOAK_SECONDS ?? pick(25, 1800));
 const REQUESTS_PER_SECOND = 8;
 const VERSIONS = ['v1.18.8', 'v1.19.1', 'v1.20.2', 'v1.21.0'];
 const LOCAL_SCOPE = { provider: 'local', account: 'local', region: 'local' } as const;
+const STORE = process.env.CHAOS_SOAK_STORE ?? 'memory';
+const SNAPSHOTS = process.env.CHAOS_SOAK_SNAPSHOTS;
+if (!['memory', 'disk', 'process'].includes(STORE)) throw new Error(`CHAOS_SOAK_STORE: memory, disk or process; got ${STORE}`);
+
+/** dynalite in a child process on a loopback port. */
+async function startStoreProcess(): Promise<{ endpoint: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['node_modules/dynalite/cli.js', '--host', '127.0.0.1', '--port', String(port), '--createTableMs', '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`dynalite exited with ${code}`)));
+    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('listening') && resolve());
+  });
+  return { endpoint: `http://127.0.0.1:${port}`, child };
+}
 
 /** A full GC before each sample, so the heap figure is live memory, not garbage not yet collected. */
 setFlagsFromString('--expose-gc');
@@ -30,11 +54,22 @@ interface Tracked {
 
 describe('soak', () => {
   let stack: TestStack;
+  let storeProcess: ChildProcess | undefined;
   beforeAll(async () => {
-    stack = await startTestStack({ bootMs: 100, drainMsPerPod: 5, reconcileSeconds: 2, settings: { pollSeconds: 1 } });
+    const store = STORE === 'process' ? await startStoreProcess() : undefined;
+    storeProcess = store?.child;
+    stack = await startTestStack({
+      bootMs: 100,
+      drainMsPerPod: 5,
+      reconcileSeconds: 2,
+      settings: { pollSeconds: 1 },
+      persist: STORE === 'disk',
+      ...(store ? { dynamoEndpoint: store.endpoint } : {}),
+    });
   });
   afterAll(async () => {
     await stack?.destroy();
+    storeProcess?.kill();
   });
 
   it(`serves ${SECONDS} s of mixed traffic with every operation accounted for and memory and handles flat`, () =>
@@ -42,8 +77,18 @@ describe('soak', () => {
       const random = chaosRandom('soak');
       const clusters = new Map<string, Tracked>();
       const counts = { requests: 0, accepted: 0, refused: 0, server: 0, faultsToggled: 0 };
+      // heap = V8 heap plus memory outside it held by JS objects (Buffers, ArrayBuffers): D11 was mostly the latter.
       const samples: { heap: number; handles: number }[] = [];
-      const sample = () => gc() ?? samples.push({ heap: process.memoryUsage().heapUsed, handles: process.getActiveResourcesInfo().length });
+      const sample = () => {
+        gc();
+        const memory = process.memoryUsage();
+        samples.push({ heap: memory.heapUsed + memory.external, handles: process.getActiveResourcesInfo().length });
+        if (SNAPSHOTS && samples.length === 2) snapshot('first');
+      };
+      const snapshot = (label: string) => {
+        mkdirSync(SNAPSHOTS!, { recursive: true });
+        writeHeapSnapshot(join(SNAPSHOTS!, `soak-${label}.heapsnapshot`));
+      };
       let next = 0;
       const end = Date.now() + SECONDS * 1000;
       sample();
@@ -121,12 +166,13 @@ describe('soak', () => {
 
       // Flat: compare the first and last quarter of the samples (generous bounds: the short form is noisy).
       sample();
+      if (SNAPSHOTS) snapshot('last');
       const quarter = Math.max(1, Math.floor(samples.length / 4));
       const avg = (xs: typeof samples, key: 'heap' | 'handles') => xs.reduce((a, s) => a + s[key], 0) / xs.length;
       const heapGrowthMiB = (avg(samples.slice(-quarter), 'heap') - avg(samples.slice(0, quarter), 'heap')) / 2 ** 20;
       const handleGrowth = avg(samples.slice(-quarter), 'handles') - avg(samples.slice(0, quarter), 'handles');
       process.stdout.write(
-        `soak: seed ${CHAOS_SEED}, ${SECONDS} s, ${counts.requests} requests (${counts.accepted} accepted, 0 5xx), ${clusters.size} clusters, ${counts.faultsToggled} fault switches, ${procs.length} machine dirs; heap ${heapGrowthMiB.toFixed(1)} MiB, handles ${handleGrowth.toFixed(1)} first→last quarter\n`,
+        `soak: seed ${CHAOS_SEED}, ${SECONDS} s, store ${STORE}, ${counts.requests} requests (${counts.accepted} accepted, 0 5xx), ${clusters.size} clusters, ${counts.faultsToggled} fault switches, ${procs.length} machine dirs; heap+external ${heapGrowthMiB.toFixed(1)} MiB, handles ${handleGrowth.toFixed(1)} first→last quarter\n`,
       );
       expect(heapGrowthMiB).toBeLessThan(pick(32, 48));
       expect(handleGrowth).toBeLessThan(pick(40, 25));

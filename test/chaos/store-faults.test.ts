@@ -137,7 +137,7 @@ describe('concurrent conflicting updates', () => {
     await stack?.destroy();
   });
 
-  it('keeps every update, has exactly one winner per version and answers no 5xx', () => withSeed(() => raceUpdates(stack, 'race')), 60_000);
+  it('keeps every update, has exactly one winner per version and answers no 5xx', () => withSeed(() => raceUpdates(stack, 'race')), pick(60_000, 300_000));
 
   it('keeps every update under injected conditional-write failures and throttling', () =>
     withSeed(async () => {
@@ -148,7 +148,7 @@ describe('concurrent conflicting updates', () => {
       } finally {
         faults.off();
       }
-    }), 60_000);
+    }), pick(60_000, 300_000));
 });
 
 describe('a rollout under store faults', () => {
