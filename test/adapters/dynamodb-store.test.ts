@@ -54,14 +54,31 @@ describe('DynamoDbStore.appendEvents', () => {
     await dynamo.close();
   });
 
-  it('uses 7 requests for a batch of 3 on a non-empty log (the crash cases below cover each of them)', async () => {
+  it('uses 8 requests for a batch of 3 on a non-empty log (the crash cases below cover each of them)', async () => {
     await store.appendEvents('alpha', [makeEvent('x')]);
     const counting = crashingClient(dynamo.client, Number.POSITIVE_INFINITY, 'before');
     await new DynamoDbStore({ client: counting.client, tableName: dynamo.tableName }).appendEvents('alpha', [makeEvent('a'), makeEvent('b'), makeEvent('c')]);
-    expect(counting.calls()).toBe(7);
+    expect(counting.calls()).toBe(8);
   });
 
-  const crashPoints = [1, 2, 3, 4, 5, 6, 7].flatMap((n) => (['before', 'after'] as const).map((when) => [n, when] as const));
+  it('finds a re-appended batch already in the log with 2 requests, whatever its size', async () => {
+    const batch = [makeEvent('a'), makeEvent('b'), makeEvent('c'), makeEvent('d')];
+    const first = await store.appendEvents('alpha', batch);
+    const counting = crashingClient(dynamo.client, Number.POSITIVE_INFINITY, 'before');
+    const again = await new DynamoDbStore({ client: counting.client, tableName: dynamo.tableName }).appendEvents('alpha', batch);
+    expect(counting.calls()).toBe(2);
+    expect(again).toEqual(first);
+  });
+
+  it('appends the new events of a batch that is partly in the log, after the head, in order', async () => {
+    const first = await store.appendEvents('alpha', [makeEvent('a'), makeEvent('b')]);
+    await store.appendEvents('alpha', [makeEvent('x')]);
+    const mixed = await store.appendEvents('alpha', [makeEvent('a'), makeEvent('n1'), makeEvent('b'), makeEvent('n2')]);
+    expect(mixed.map((e) => [e.id, e.seq])).toEqual([['a', first[0]!.seq], ['n1', 4], ['b', first[1]!.seq], ['n2', 5]]);
+    expect((await store.listEvents('alpha')).items.map((e) => e.id)).toEqual(['a', 'b', 'x', 'n1', 'n2']);
+  });
+
+  const crashPoints = [1, 2, 3, 4, 5, 6, 7, 8].flatMap((n) => (['before', 'after'] as const).map((when) => [n, when] as const));
 
   it.each(crashPoints)(
     'stays gap-free and idempotent when the appender crashes at request %i (%s it is applied), another appends, then it retries',
