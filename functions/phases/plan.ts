@@ -99,19 +99,26 @@ export async function plan(input: unknown, deps: Deps): Promise<PlanOutput> {
   if (!Number.isFinite(history) || history < 0) throw new PhaseInputError('phase input: historyEvents must be a non-negative number');
   const now = deps.clock.now();
 
-  const cluster = await deps.store.getCluster(name);
-  if (!cluster) return out(name, 0, iteration + 1, { action: 'Gone', intents: [] }, history);
-  const generation = cluster.metadata.generation;
-  if (!(await deps.store.acquireLease(name, execution, deps.settings.leaseTtlSeconds, now))) {
-    return out(name, generation, iteration + 1, { action: 'Superseded', intents: [] }, history);
+  // The three reads of a step go out together (a plan step is on every machine step's critical path). Reading the
+  // machines before the lease is taken changes nothing: Ready callbacks write records whoever holds the lease.
+  const [cluster, records, leased] = await Promise.all([
+    deps.store.getCluster(name),
+    deps.store.listMachines(name, { includeDeleted: true }),
+    deps.store.acquireLease(name, execution, deps.settings.leaseTtlSeconds, now),
+  ]);
+  if (!cluster) {
+    if (leased) await deps.store.releaseLease(name, execution); // leave nothing under a deleted cluster's key
+    return out(name, 0, iteration + 1, { action: 'Gone', intents: [] }, history);
   }
+  const generation = cluster.metadata.generation;
+  if (!leased) return out(name, generation, iteration + 1, { action: 'Superseded', intents: [] }, history);
 
   let provider;
   try {
     provider = providerOf(deps, cluster);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const machines = await deps.store.listMachines(name);
+    const machines = records.filter((m) => m.phase !== 'Deleted');
     // A cluster this hosting never provisioned (no machine, no infrastructure) can still be deleted.
     if (cluster.metadata.deletionTimestamp && machines.every((m) => m.phase === 'Deleted') && !cluster.status.controlPlaneEndpoint) {
       return out(name, generation, iteration + 1, { action: 'Act', intents: [{ kind: 'DeleteCluster' }], notes: ['nothing was provisioned: removing the record'] }, history + PLAN_STEP_EVENTS);
@@ -121,7 +128,6 @@ export async function plan(input: unknown, deps: Deps): Promise<PlanOutput> {
     return out(name, generation, iteration + 1, { action: 'Blocked', intents: [], blocked: { reason: 'ProviderDisabled', message } }, history + PLAN_STEP_EVENTS);
   }
 
-  const records = await deps.store.listMachines(name, { includeDeleted: true });
   const observed = await observeMachines(deps, cluster, provider, records, undefined, { forceNodeCheck: iteration === 0 });
   const decided = planCluster({ cluster, machines: observed.machines, now, maxBootAttempts: deps.settings.maxBootAttempts });
   const live = observed.machines.filter((m) => m.phase !== 'Deleted');
@@ -133,20 +139,20 @@ export async function plan(input: unknown, deps: Deps): Promise<PlanOutput> {
   // log says they are: a Ready callback whose event append was cut short (crash, throttle) is retried by the
   // machine, maybe only after this plan; the log must never show a removal or a completion before the readiness it
   // relied on (same ids: no duplicates).
+  const events: NewEvent[] = [];
   if (action === 'Done' || intents.some((i) => i.kind === 'RetireMachine' || i.kind === 'DeleteMachine')) {
     // Machines that became Ready since the previous plan (a margin for clock skew between writers).
     const since = Date.parse(cluster.status.lastUpdated ?? cluster.metadata.creationTimestamp) - 5_000;
-    const recent = live.filter((m) => m.phase === 'Ready' && m.readyAt && Date.parse(m.readyAt) >= since);
-    if (recent.length) await deps.store.appendEvents(name, recent.flatMap(readyEvents));
+    events.push(...live.filter((m) => m.phase === 'Ready' && m.readyAt && Date.parse(m.readyAt) >= since).flatMap(readyEvents));
   }
-  const events = rolloutEvents(cluster, effective, now);
+  events.push(...rolloutEvents(cluster, effective, now));
   if (events.length) await deps.store.appendEvents(name, events);
   const finishing = action === 'Done' || action === 'Blocked' || action === 'Paused';
   if (!intents.some((i) => i.kind === 'DeleteCluster')) {
     await updateCluster(deps, name, (c) => ({
       ...c,
       status: deriveStatus({ cluster: { ...c, metadata: { ...c.metadata, generation: Math.min(c.metadata.generation, generation) } }, machines: live, now, plan: effective, ...(finishing ? {} : { activeRollout: execution }), ...(observed.rolloutCondition && !finishing ? { rolloutCondition: observed.rolloutCondition } : {}) }),
-    }));
+    }), cluster);
   }
   if (finishing) await deps.store.releaseLease(name, execution);
 

@@ -87,11 +87,12 @@ export function machineEvent(type: EventType, machine: Machine, time: Date, mess
 
 /**
  * Re-reads the cluster and writes `change(cluster)` conditionally, retrying on a lost race (API writes and status
- * writes interleave). Returns undefined when the cluster is gone.
+ * writes interleave). Returns undefined when the cluster is gone. `known`: a copy the caller read moments ago,
+ * tried first instead of a read (a lost race then costs the read it would have cost anyway).
  */
-export async function updateCluster(deps: Deps, name: string, change: (c: Cluster) => Cluster | undefined): Promise<Cluster | undefined> {
+export async function updateCluster(deps: Deps, name: string, change: (c: Cluster) => Cluster | undefined, known?: Cluster): Promise<Cluster | undefined> {
   for (let attempt = 0; attempt < 8; attempt++) {
-    const current = await deps.store.getCluster(name);
+    const current = attempt === 0 && known ? known : await deps.store.getCluster(name);
     if (!current) return undefined;
     const next = change(current);
     if (!next) return current;
