@@ -1,19 +1,11 @@
 /**
- * The AWS SDK warns on every start that releases after early 2027 need Node 22; versions are pinned by the lock
- * file (see TOOLCHAIN.md), so locally that one warning is noise. Every other warning is still printed.
+ * The AWS SDK warns on every start that its releases after early 2027 need Node 22; versions are pinned by the lock
+ * file (see TOOLCHAIN.md), so locally that one warning is noise. The SDK's own switch turns it off (it is read when
+ * the first client is constructed); every other warning is still printed.
  */
-let silenced = false;
-
 export function silenceNodeVersionWarning(): void {
-  if (silenced) return;
-  silenced = true;
-  const listeners = process.listeners('warning');
-  process.removeAllListeners('warning');
-  process.on('warning', (warning: Error) => {
-    if (warning.name === 'NodeVersionSupportWarning') return;
-    for (const l of listeners) l(warning);
-  });
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 }
 
-// Imported first by the entry points, so that it runs before the SDK modules load.
+// Imported first by the entry points, so that it runs before any SDK client exists.
 silenceNodeVersionWarning();
