@@ -59,9 +59,10 @@ export async function runCostBench(runs: readonly RolloutRun[], options: BenchOp
   const idle = await sweepOnce(small.cluster, small.machines.slice(0, 6), { clusters: 100, accounts: 10 });
   const readCalls = idle.storeReads;
   // Billed duration: the simulated provider answers at once; on AWS each account-region list costs ~200 ms (STS +
-  // paginated DescribeInstances) and each node check ~20 ms, at the sweep's concurrency (8 scopes, 16 per scope).
-  const perScopeMachines = idle.nodeChecks / idle.shape.accounts;
-  const awsMs = Math.ceil(idle.shape.accounts / 8) * (200 + Math.ceil(perScopeMachines / 16) * 20);
+  // paginated DescribeInstances) and each node check (one node LIST per cluster) ~20 ms, at the sweep's
+  // concurrency (8 scopes, 16 per scope).
+  const nodeChecksPerScope = idle.nodeChecks / idle.shape.accounts;
+  const awsMs = Math.ceil(idle.shape.accounts / 8) * (200 + Math.ceil(nodeChecksPerScope / 16) * 20);
   const sweepUsd = usd({
     transitions: idle.counts.rolloutsStarted * 8,
     invocations: 1 + idle.counts.rolloutsStarted,

@@ -4,9 +4,10 @@
  * peak heap. The fleet is simulated (bench/lib/fleet.ts): a store that generates converged clusters from one real
  * template, a provider that lists each account-region's machines, a workflow that counts starts.
  *
- * Targets: one provider list call per account-region (contract P3: cost grows with accounts, not clusters), and
- * memory flat as clusters grow (the sweep streams each account-region's records page by page; it must not hold the
- * fleet). The fleet's store gets a scope registry here (`withScopeRegistry`): the account-regions of the shape.
+ * Targets: one provider list call per account-region (contract P3: cost grows with accounts, not clusters), one
+ * node list per cluster (P6a: not one node read per machine), and memory flat as clusters grow (the sweep streams
+ * each account-region's records page by page; it must not hold the fleet). The fleet's store gets a scope registry
+ * here (`withScopeRegistry`): the account-regions of the shape.
  * Note: bench/sweep-scale.ts (the reconcile engineer's harness) counts the same sweep on the real DynamoDbStore.
  */
 import { performance } from 'node:perf_hooks';
@@ -28,7 +29,7 @@ export interface SweepRun {
   readonly providerCalls: number;
   /** provider.listMachines calls (the target: one per account-region). */
   readonly listCalls: number;
-  /** provider.getNode calls (node health of converged clusters: one per running machine). */
+  /** Node calls of the sweep: listNodes (one per converged cluster, whatever its machines), plus any getNode. */
   readonly nodeChecks: number;
   /**
    * Highest heap still in use after a full GC, sampled while pages are held (about 20 samples per sweep), above the
@@ -127,7 +128,7 @@ export async function sweepOnce(template: Cluster, machines: readonly Machine[],
   const reads = Object.entries(fleet.counts.store).reduce((n, [, v]) => n + v, 0) - fleet.counts.storeWrites;
   const providerCalls = Object.values(fleet.counts.provider).reduce((n, v) => n + v, 0);
   const listCalls = fleet.counts.provider.listMachines ?? 0;
-  const nodeChecks = fleet.counts.provider.getNode ?? 0;
+  const nodeChecks = (fleet.counts.provider.listNodes ?? 0) + (fleet.counts.provider.getNode ?? 0);
   return { shape, ms, storeReads: reads, providerCalls, listCalls, nodeChecks, machinesPerCluster: machines.length, liveHeapBytes: Math.max(0, probe.peak - floor), peakHeapBytes: Math.max(0, fleet.counts.peakHeap - floor), counts: fleet.counts, result };
 }
 
@@ -150,7 +151,8 @@ export function sweepFigures(runs: readonly SweepRun[]): Figure[] {
     const detail = { clusters: r.shape.clusters, accounts: r.shape.accounts, store: r.counts.store, provider: r.counts.provider, rolloutsStarted: r.counts.rolloutsStarted, storeItems: r.counts.storeItems, storeBytes: r.counts.storeBytes, ms: Math.round(r.ms) };
     return [
       figure(`sweep.providerListCalls.${l}`, r.listCalls, 'calls', r.shape.accounts, 'max', 'account-regions', detail),
-      figure(`sweep.nodeChecks.${l}`, r.nodeChecks, 'calls', r.shape.clusters * r.machinesPerCluster, 'baseline', 'running machines'),
+      // One node LIST per idle cluster, not one node read per machine (P6a).
+      figure(`sweep.nodeChecks.${l}`, r.nodeChecks, 'calls', r.shape.clusters, 'max', 'clusters'),
       figure(`sweep.storeReads.${l}`, r.storeReads, 'reads', pages, 'baseline', 'reads of 1 MB pages'),
       // Flat: what the sweep retains (after a full GC) within twice the smallest fleet's (and 4 MiB, the noise).
       figure(`sweep.peakHeap.${l}`, r.liveHeapBytes / 2 ** 20, 'MiB', Math.max((2 * base.liveHeapBytes) / 2 ** 20, 4), 'max', `MiB live: 2× ${label(base.shape)}'s or 4`),

@@ -16,7 +16,8 @@ import { DynamoDbStore } from '../functions/adapters/store/dynamodb-store.js';
 import type { Cluster, ClusterSpec } from '../functions/domain/cluster.js';
 import type { Clock, Store, Workflow } from '../functions/domain/ports.js';
 import { machineNamesHash } from '../functions/domain/status.js';
-import type { ClusterRef, MachineProvider, NodeStatus, ProviderMachine, ProviderScope } from '../functions/domain/provider.js';
+import type { ClusterRef, MachineProvider, NodeHealth, NodeStatus, ProviderMachine, ProviderScope } from '../functions/domain/provider.js';
+import { groupByClusterUid } from '../functions/reconcile/compare.js';
 import { mapLimit } from '../functions/reconcile/limit.js';
 import { sweep, type SweepReport } from '../functions/reconcile/sweep.js';
 import { startLocalDynamo } from '../infra/local/dynamo.js';
@@ -27,7 +28,7 @@ export interface SweepScaleOptions {
   readonly accounts: number;
   /** Accounts whose listMachines fails (by index). @default [] */
   readonly failingAccounts?: readonly number[];
-  /** Ask for node health (one getNode per running machine of converged clusters). @default true */
+  /** Ask for node health (one listNodes per converged cluster with running machines). @default true */
   readonly nodeHealth?: boolean;
   /** The sweep's page size (cluster records per listClustersByScope). @default the sweep's (500) */
   readonly pageSize?: number;
@@ -196,6 +197,8 @@ export async function measureSweep(options: SweepScaleOptions): Promise<SweepSca
     const counts = { largestPage: 0, store: {} as Record<string, number>, reads: new Map<string, number>(), provider: {} as Record<string, number>, listed: [] as string[], started: [] as { cluster: string; reason: string }[] };
     const count = (what: string) => (counts.provider[what] = (counts.provider[what] ?? 0) + 1);
     const failing = new Set((options.failingAccounts ?? []).map(accountOf));
+    // The registered nodes of each cluster (its running machines), for listNodes.
+    const byUid = groupByClusterUid([...byScope.values()].flat().filter((m) => m.state === 'running'));
     const provider: MachineProvider = {
       name: 'aws',
       callsBack: true,
@@ -208,6 +211,10 @@ export async function measureSweep(options: SweepScaleOptions): Promise<SweepSca
       getNode: async (_c: ClusterRef, machine: string): Promise<NodeStatus> => {
         count('getNode');
         return { ready: !notReady.has(machine), cordoned: false, pods: 3 };
+      },
+      listNodes: async (c: ClusterRef): Promise<ReadonlyMap<string, NodeHealth>> => {
+        count('listNodes');
+        return new Map((byUid.get(c.uid) ?? []).map((m) => [m.name, { ready: !notReady.has(m.name), cordoned: false }]));
       },
       deleteMachine: async () => {
         count('deleteMachine');

@@ -9,7 +9,7 @@
 import type { Cluster } from '../../functions/domain/cluster.js';
 import type { Machine } from '../../functions/domain/machine.js';
 import type { Page, Store, Workflow } from '../../functions/domain/ports.js';
-import type { MachineProvider, ProviderMachine, ProviderScope } from '../../functions/domain/provider.js';
+import type { ClusterRef, MachineProvider, NodeHealth, ProviderMachine, ProviderScope } from '../../functions/domain/provider.js';
 
 /** Calls seen by the simulated store, provider and workflow. */
 export interface FleetCounts {
@@ -166,7 +166,7 @@ export class SimulatedFleet {
     };
   }
 
-  /** A provider that lists the fleet's machines per account-region; any other call is counted and refused. */
+  /** A provider that lists the fleet's machines per account-region and reports every node Ready; other calls are refused. */
   provider(): MachineProvider {
     const refuse = (method: string) => async (): Promise<never> => {
       this.count('provider', method);
@@ -196,6 +196,13 @@ export class SimulatedFleet {
       getNode: async () => {
         this.count('provider', 'getNode');
         return { ready: true, cordoned: false, pods: 5 };
+      },
+      listNodes: async (cluster: ClusterRef): Promise<ReadonlyMap<string, NodeHealth>> => {
+        this.count('provider', 'listNodes');
+        const i = this.index(cluster.name);
+        // Names only (no record copies): what a node LIST returns is a name and two flags per node.
+        const names = i === undefined ? [] : this.machines.map((m) => m.name.replace(this.template.metadata.name, cluster.name));
+        return new Map(names.map((n) => [n, { ready: true, cordoned: false }]));
       },
       cordon: refuse('cordon'),
       drain: refuse('drain'),

@@ -79,7 +79,7 @@ export interface ProviderCounts {
 }
 
 /** Method names of the provider contract (functions/domain/provider.ts) that count as provider API calls. */
-export const PROVIDER_METHODS = ['ensureInfrastructure', 'deleteInfrastructure', 'createMachine', 'deleteMachine', 'listMachines', 'getNode', 'cordon', 'drain'] as const;
+export const PROVIDER_METHODS = ['ensureInfrastructure', 'deleteInfrastructure', 'createMachine', 'deleteMachine', 'listMachines', 'getNode', 'listNodes', 'cordon', 'drain'] as const;
 
 /** Wraps the provider instance's contract methods to count calls and time them. */
 export function countProvider(provider: object): Attached<ProviderCounts> {

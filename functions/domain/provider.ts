@@ -12,7 +12,11 @@
  *  P5 MUST: errors are the named provider errors of functions/domain/errors.ts (throttled, unavailable, capacity,
  *     rejected) so the workflow can decide to retry or report.
  *  P6 MUST: the machine reports Ready by calling `bootstrap.callbackUrl` with `bootstrap.callbackToken` (a one-time,
- *     machine-scoped secret); a provider that cannot, sets `callsBack: false` and the workflow polls `getNode`.
+ *     machine-scoped secret); a provider that cannot, sets `callsBack: false` and the workflow polls `listNodes`.
+ *  P6a MUST: `listNodes(cluster)` returns the health of every registered node of the cluster, keyed by machine name,
+ *     in one call (aws-ec2: one Kubernetes node LIST, no pod listing), and agrees with `getNode` machine by machine:
+ *     a machine absent from the map has no registered node. The polling fallback of P6, the plan's health checks and
+ *     the sweep call it once per cluster, never once per machine.
  *  P7 MUST: `ensureInfrastructure` / `deleteInfrastructure` are idempotent and converge; deletion reports `done: false`
  *     until everything is gone, in dependency order.
  *  P8 SHOULD: `cordon` and `drain` are idempotent; `drain` evicts respecting disruption budgets and reports what
@@ -77,10 +81,16 @@ export interface ProviderMachine {
   readonly launchedAt: string;
 }
 
-export interface NodeStatus {
+/** What health checks need of a node: one entry of `listNodes` (P6a). */
+export interface NodeHealth {
   /** Kubernetes node Ready condition. */
   readonly ready: boolean;
+  /** `spec.unschedulable`. */
   readonly cordoned: boolean;
+}
+
+/** One node in full: what drain decisions need on top of its health. */
+export interface NodeStatus extends NodeHealth {
   /** Pods still on the node that a drain must move. */
   readonly pods: number;
 }
@@ -115,6 +125,11 @@ export interface MachineProvider {
 
   /** Node view of a machine; undefined when the node never registered. */
   getNode(cluster: ClusterRef, machineName: string): Promise<NodeStatus | undefined>;
+  /**
+   * Health of every registered node of the cluster by machine name (= node name), in one call (P6a). A machine
+   * absent from the map has no registered node, as when `getNode` returns undefined.
+   */
+  listNodes(cluster: ClusterRef): Promise<ReadonlyMap<string, NodeHealth>>;
   cordon(cluster: ClusterRef, machineName: string): Promise<void>;
   drain(cluster: ClusterRef, machineName: string, options: { readonly timeoutSeconds: number; readonly force: boolean }): Promise<DrainResult>;
 }

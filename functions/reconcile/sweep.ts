@@ -8,7 +8,7 @@
  *     provider.listMachines(scope)            ONE paginated call set (assume the member role once), held for the scope
  *     then page by page (`pageSize` records, each read once, dropped after its page):
  *       compareCluster                        status counts and name fingerprints (no machine query)
- *       node health of converged clusters     provider.getNode per running machine (see docs/reconcile.md: cost)
+ *       node health of converged clusters     provider.listNodes per cluster (see docs/reconcile.md: cost)
  *       stuck rollouts of unconverged ones    store.listMachines only for those
  *       workflow.startRollout                 only for clusters that differ or have not converged
  *     machines of cluster uids no page had    terminated after the orphan grace (also in scopes with no cluster left)
@@ -38,9 +38,9 @@ import { PROGRESS_DEADLINE_REASON, progressDeadline, progressDeadlineEvent } fro
 export interface SweepOptions {
   /** Account-regions swept at once. @default 8 */
   readonly concurrency: number;
-  /** Workflow starts and node checks in flight per account-region. @default 16 */
+  /** Workflow starts and node checks (listNodes calls) in flight per account-region. @default 16 */
   readonly perScopeConcurrency: number;
-  /** Ask the provider for node health of converged clusters (one getNode per running machine). @default true */
+  /** Ask the provider for node health of converged clusters (one listNodes per cluster with running machines). @default true */
   readonly nodeHealth: boolean;
   /** Cluster records per store page (1..1000); at most one page per account-region in flight is held. @default 500 */
   readonly pageSize: number;
@@ -81,6 +81,7 @@ export interface ScopeReport {
   readonly changes: readonly SweepChange[];
   readonly stuck: readonly string[];
   readonly orphans: { readonly terminated: number; readonly waiting: number };
+  /** provider.listNodes calls: one per converged, unpaused, unchanged cluster with running machines. */
   readonly nodeChecks: number;
   /** The scope's provider is switched off in this hosting: no provider call was made. */
   readonly disabled?: boolean;
@@ -99,6 +100,7 @@ export interface SweepReport {
   readonly changes: readonly SweepChange[];
   readonly stuck: readonly string[];
   readonly orphans: { readonly terminated: number; readonly waiting: number };
+  /** provider.listNodes calls (node health): one per converged, unpaused, unchanged cluster with running machines. */
   readonly nodeChecks: number;
   /** Scopes whose provider is switched off in this hosting (e.g. aws in local mode). */
   readonly disabled: readonly string[];
@@ -288,20 +290,21 @@ async function comparePage(deps: SweepDeps, clusters: readonly ClusterSummary[],
     if (drift && !(options.driftOnly && drift.reason === DRIFT_REASONS.NotConverged)) drifts.set(cluster.ref.name, drift);
   }
 
-  // Node health: converged clusters whose machines all exist may still have NotReady nodes.
+  // Node health: converged clusters whose machines all exist may still have NotReady nodes. One listNodes per
+  // cluster (P6a); a failing one is no information. The first running machine (listing order) whose node is
+  // NotReady names the drift; a machine without a registered node is not judged here.
   let nodeChecks = 0;
   if (options.nodeHealth) {
     const provider = clusters[0] ? deps.providers.get(clusters[0].ref.scope.provider) : undefined;
     const checks = clusters
       .filter((c) => !drifts.has(c.ref.name) && c.converged && !c.paused)
-      .flatMap((c) => (byUid.get(c.ref.uid) ?? []).filter((m) => m.state === 'running').map((m) => ({ cluster: c, machine: m.name })));
-    await mapLimit(checks, options.perScopeConcurrency, async ({ cluster, machine }) => {
-      if (drifts.has(cluster.ref.name)) return; // one NotReady node is enough to start the cluster
+      .map((c) => ({ cluster: c, running: (byUid.get(c.ref.uid) ?? []).filter((m) => m.state === 'running').map((m) => m.name) }))
+      .filter((c) => c.running.length > 0);
+    await mapLimit(checks, options.perScopeConcurrency, async ({ cluster, running }) => {
       nodeChecks++;
-      const node = await provider!.getNode(cluster.ref, machine).catch(() => undefined);
-      if (node && !node.ready && !drifts.has(cluster.ref.name)) {
-        drifts.set(cluster.ref.name, { reason: DRIFT_REASONS.NodeNotReady, message: `node of machine ${machine} reports NotReady` });
-      }
+      const nodes = await provider!.listNodes(cluster.ref).catch(() => undefined);
+      const notReady = running.find((machine) => nodes?.get(machine)?.ready === false);
+      if (notReady) drifts.set(cluster.ref.name, { reason: DRIFT_REASONS.NodeNotReady, message: `node of machine ${notReady} reports NotReady` });
     });
   }
 

@@ -11,6 +11,8 @@
  *  - P4: terminating a gone instance (`InvalidInstanceID.NotFound`) is success.
  *  - P5: SDK errors become the named provider errors (aws-errors.ts).
  *  - P6: the cloud-init script POSTs the Ready callback (bootstrap.ts): `callsBack: true`.
+ *  - P6a: `listNodes` is one node LIST through the cluster's API server (nodes.ts); before the first control-plane
+ *    machine published the kubeconfig, no node can have registered: an empty map.
  *  - P9: user data holds only the callback token; nothing returned or logged contains a secret.
  *
  * Note: the first control-plane machine of a cluster runs `kubeadm init`, later ones join. "First" means: no other
@@ -39,6 +41,7 @@ import {
   type DrainResult,
   type InfrastructureStatus,
   type MachineProvider,
+  type NodeHealth,
   type NodeStatus,
   type ProviderMachine,
   type ProviderMachineState,
@@ -245,6 +248,12 @@ export class Ec2Provider implements MachineProvider {
     const kubeconfig = await this.kubeconfig(cluster);
     if (!kubeconfig) return undefined;
     return this.nodes.getNode(await this.nodes.api(kubeconfig), machineName);
+  }
+
+  async listNodes(cluster: ClusterRef): Promise<ReadonlyMap<string, NodeHealth>> {
+    const kubeconfig = await this.kubeconfig(cluster);
+    if (!kubeconfig) return new Map(); // no API server yet: no node has registered
+    return this.nodes.listNodes(await this.nodes.api(kubeconfig));
   }
 
   async cordon(cluster: ClusterRef, machineName: string): Promise<void> {

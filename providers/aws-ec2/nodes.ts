@@ -1,6 +1,7 @@
 /**
  * Node operations on a workload cluster through its API server (`@kubernetes/client-node`): read a node's Ready
- * condition, cordon, and drain by Eviction (policy/v1) so PodDisruptionBudgets are respected.
+ * condition (one node, or every node of the cluster in one LIST), cordon, and drain by Eviction (policy/v1) so
+ * PodDisruptionBudgets are respected.
  *
  * Drain, within one call (P8: never longer than `timeoutSeconds`):
  *
@@ -13,8 +14,8 @@
  *
  * Note: the machine name IS the node name (the bootstrap sets `nodeRegistration.name`).
  */
-import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
-import type { DrainResult, NodeStatus } from '../../functions/domain/provider.js';
+import type { CoreV1Api, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { DrainResult, NodeHealth, NodeStatus } from '../../functions/domain/provider.js';
 import { ProviderUnavailableError } from '../../functions/domain/errors.js';
 import { realSleep } from './aws-errors.js';
 import { loadKubernetesClient } from './kube-client.js';
@@ -56,6 +57,15 @@ function statusMessage(error: unknown): string {
   return [status?.message, cause].filter(Boolean).join(': ') || String((error as Error)?.message ?? error);
 }
 
+/** Node objects per LIST page: the client's usual chunk (kubectl's `--chunk-size`); most clusters fit one page. */
+const NODE_PAGE_SIZE = 500;
+
+/** A node's health: its Ready condition and `spec.unschedulable`. */
+function healthOf(node: V1Node): NodeHealth {
+  const ready = (node.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+  return { ready, cordoned: node.spec?.unschedulable === true };
+}
+
 /** True when the pod belongs to a DaemonSet, is a mirror pod, or has finished: a drain leaves it alone. */
 export function isDrainExempt(pod: V1Pod): boolean {
   if (pod.metadata?.annotations?.['kubernetes.io/config.mirror'] !== undefined) return true;
@@ -95,9 +105,29 @@ export class NodeOperations {
       if (statusCode(error) === 404) return undefined;
       throw this.mapError(error, `read node ${nodeName}`);
     }
-    const ready = (node.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
     const pods = (await this.movablePods(api, nodeName)).length;
-    return { ready, cordoned: node.spec?.unschedulable === true, pods };
+    return { ...healthOf(node), pods };
+  }
+
+  /**
+   * The health of every registered node by node name (= machine name): one node LIST (paged beyond
+   * NODE_PAGE_SIZE nodes), no pod listing.
+   */
+  async listNodes(api: CoreV1Api): Promise<Map<string, NodeHealth>> {
+    const out = new Map<string, NodeHealth>();
+    let _continue: string | undefined;
+    try {
+      do {
+        const list = await api.listNode({ limit: NODE_PAGE_SIZE, ...(_continue ? { _continue } : {}) });
+        for (const node of list.items) {
+          if (node.metadata?.name) out.set(node.metadata.name, healthOf(node));
+        }
+        _continue = list.metadata?._continue || undefined;
+      } while (_continue);
+    } catch (error) {
+      throw this.mapError(error, 'list nodes');
+    }
+    return out;
   }
 
   /** Marks the node unschedulable (a merge patch: idempotent). A node that is gone needs no cordon. */

@@ -27,6 +27,7 @@ export const LOCAL_OPERATIONS = [
   'listMachines',
   'deleteMachine',
   'getNode',
+  'listNodes',
   'cordon',
   'drain',
 ] as const;

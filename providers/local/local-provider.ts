@@ -20,11 +20,13 @@ import type {
   DrainResult,
   InfrastructureStatus,
   MachineProvider,
+  NodeHealth,
   NodeStatus,
   ProviderMachine,
   ProviderMachineState,
   ProviderScope,
 } from '../../functions/domain/provider.js';
+import { mapLimit } from '../../functions/reconcile/limit.js';
 import { callAgent, type AgentView } from './agent-client.js';
 import { applyCallFaults, machineFaults, parseLocalFaults, type LocalFaults, type LocalOperation, type MachineFaultFlags } from './faults.js';
 import {
@@ -47,6 +49,8 @@ export const LOCAL_CONTROL_PLANE_ENDPOINT = 'https://127.0.0.1:6443';
 const PENDING_GRACE_MS = 10_000;
 /** How long createMachine waits for a new agent to report its pid and port. */
 const AGENT_START_TIMEOUT_MS = 5_000;
+/** Agents `listNodes` asks at once. */
+const AGENT_CONCURRENCY = 16;
 
 export interface LocalProviderOptions {
   /** CAPSTAN_HOME: the local cloud lives under `${home}/machines` and `${home}/infra`. */
@@ -205,6 +209,11 @@ async function awaitIdentity(dir: string, name: string): Promise<MachineFile> {
   }
 }
 
+/** A machine's identity file and whether its agent runs (it has a port and a live process). */
+function agentState(file: MachineFile): { file: MachineFile; alive: boolean } {
+  return { file, alive: file.port !== null && isAgentAlive(file.pid, file.name) };
+}
+
 /**
  * A `MachineProvider` whose machines are local OS processes.
  *
@@ -359,8 +368,7 @@ export class LocalProvider implements MachineProvider {
   private async agentOf(cluster: ClusterRef, machineName: string): Promise<{ file: MachineFile; alive: boolean } | undefined> {
     this.assertLocal(cluster.scope);
     const file = await readMachineFile(this.layout.machineDir(cluster.uid, machineName));
-    if (!file) return undefined;
-    return { file, alive: file.port !== null && isAgentAlive(file.pid, file.name) };
+    return file ? agentState(file) : undefined;
   }
 
   private async ask(file: MachineFile, method: 'GET' | 'POST', route: string, body?: unknown): Promise<AgentView | undefined> {
@@ -375,10 +383,11 @@ export class LocalProvider implements MachineProvider {
     }
   }
 
-  async getNode(cluster: ClusterRef, machineName: string): Promise<NodeStatus | undefined> {
-    await this.guard('getNode');
-    const agent = await this.agentOf(cluster, machineName);
-    if (!agent) return undefined;
+  /**
+   * The node of a machine as Kubernetes would show it: the agent's answer, a dead machine's NotReady node, or
+   * undefined when no node registered (never booted, or no pid yet).
+   */
+  private async nodeOf(agent: { readonly file: MachineFile; readonly alive: boolean }): Promise<NodeStatus | undefined> {
     // A dead machine's Node object stays behind, NotReady (the kubelet stopped posting status).
     const lost: NodeStatus = { ready: false, cordoned: false, pods: 0 };
     if (!agent.alive) return agent.file.pid === null ? undefined : lost;
@@ -386,6 +395,37 @@ export class LocalProvider implements MachineProvider {
     if (!view) return lost;
     if (!view.registered) return undefined;
     return { ready: view.ready, cordoned: view.cordoned, pods: view.pods };
+  }
+
+  async getNode(cluster: ClusterRef, machineName: string): Promise<NodeStatus | undefined> {
+    await this.guard('getNode');
+    const agent = await this.agentOf(cluster, machineName);
+    return agent ? this.nodeOf(agent) : undefined;
+  }
+
+  /**
+   * Every machine directory of the cluster uid, judged as `getNode` would; live agents are asked concurrently.
+   *
+   * Note: a live agent that does not answer is left out (no information about that node) rather than failing the
+   * whole list: one hung agent must not hide the health of the cluster's other nodes.
+   */
+  async listNodes(cluster: ClusterRef): Promise<ReadonlyMap<string, NodeHealth>> {
+    await this.guard('listNodes');
+    this.assertLocal(cluster.scope);
+    const dir = this.layout.clusterMachines(cluster.uid);
+    const nodes = await mapLimit(await listSubdirs(dir), AGENT_CONCURRENCY, async (name) => {
+      const file = await readMachineFile(path.join(dir, name));
+      const node = file
+        ? await this.nodeOf(agentState(file)).catch((error: unknown) => {
+            if (error instanceof ProviderUnavailableError) return undefined;
+            throw error;
+          })
+        : undefined;
+      return [name, node] as const;
+    });
+    const out = new Map<string, NodeHealth>();
+    for (const [name, node] of nodes) if (node) out.set(name, { ready: node.ready, cordoned: node.cordoned });
+    return out;
   }
 
   async cordon(cluster: ClusterRef, machineName: string): Promise<void> {

@@ -30,7 +30,7 @@ class Tally {
 function tallied(home: string, faults: LocalFaults, random: () => number, tally: Tally): LocalProvider {
   const provider = new LocalProvider({ home, bootMs: 150, drainMsPerPod: 10, faults, random, terminateGraceMs: 500 });
   const methods = provider as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-  for (const method of ['ensureInfrastructure', 'deleteInfrastructure', 'createMachine', 'listMachines', 'deleteMachine', 'getNode', 'cordon', 'drain']) {
+  for (const method of ['ensureInfrastructure', 'deleteInfrastructure', 'createMachine', 'listMachines', 'deleteMachine', 'getNode', 'listNodes', 'cordon', 'drain']) {
     const original = methods[method]!.bind(provider);
     methods[method] = async (...args: unknown[]) => {
       tally.calls++;

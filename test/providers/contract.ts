@@ -1,5 +1,5 @@
 /**
- * The provider contract suite: one `it` per testable MUST/SHOULD rule of functions/domain/provider.ts (P1–P9),
+ * The provider contract suite: one `it` per testable MUST/SHOULD rule of functions/domain/provider.ts (P1–P9, P6a),
  * run against every provider (`describeProviderContract('local', makeLocalHarness)`, the EC2 provider with SDK mocks).
  *
  * A provider joins by writing a harness factory. The harness is deliberately small:
@@ -233,6 +233,27 @@ export function describeProviderContract(name: string, make: () => Promise<Provi
         });
       });
     }
+
+    describe('node health', () => {
+      it('P6a lists the registered nodes of the cluster in one call: Ready, cordoned, and no entry for a machine without a node', async () => {
+        // Prepare
+        const ready = machineName('ready');
+        const cordoned = machineName('cordoned');
+        await h.provider.createMachine(request(ready));
+        await h.provider.createMachine(request(cordoned));
+        await waitForNode(h.cluster, ready);
+        await waitForNode(h.cluster, cordoned);
+        await h.provider.cordon(h.cluster, cordoned);
+
+        // Act
+        const nodes = await h.provider.listNodes(h.cluster);
+
+        // Assess
+        expect({ ready: nodes.get(ready), cordoned: nodes.get(cordoned) }).toEqual({ ready: { ready: true, cordoned: false }, cordoned: { ready: true, cordoned: true } });
+        expect(nodes.has(machineName('never'))).toBe(false);
+        expect(await h.provider.getNode(h.cluster, cordoned)).toMatchObject(nodes.get(cordoned)!);
+      });
+    });
 
     describe('infrastructure', () => {
       it('P7 ensureInfrastructure is idempotent and reports the same status', async () => {

@@ -259,6 +259,42 @@ describe('LocalProvider', () => {
     });
   });
 
+  describe('listNodes', () => {
+    it('judges every machine of the cluster as getNode does: Ready, NotReady, a dead machine NotReady, a never-booted one absent', async () => {
+      // Prepare
+      await makeHarness({ faults: { neverBoot: ['*-nb'] } });
+      const [ready, sick, dead, never] = [next(), next(), next(), `${next()}-nb`];
+      for (const name of [ready, sick, dead, never]) await h.provider.createMachine(request(name));
+      for (const name of [ready, sick, dead]) await h.callbackServer.waitForReady(name);
+      expect(await h.provider.injectMachineFault(h.cluster, sick, { notReady: true })).toBe(true);
+      await killMachineProcess(h.home, h.cluster.uid, dead);
+
+      // Act
+      const nodes = await h.provider.listNodes(h.cluster);
+
+      // Assess
+      expect(Object.fromEntries(nodes)).toEqual({
+        [ready]: { ready: true, cordoned: false },
+        [sick]: { ready: false, cordoned: false },
+        [dead]: { ready: false, cordoned: false },
+      });
+      for (const name of [ready, sick, dead, never]) {
+        const node = await h.provider.getNode(h.cluster, name);
+        expect({ name, node: node && { ready: node.ready, cordoned: node.cordoned } }).toEqual({ name, node: nodes.get(name) });
+      }
+    });
+
+    it('is empty for a cluster without machines', async () => {
+      expect((await h.provider.listNodes({ ...h.cluster, uid: 'uid-none' })).size).toBe(0);
+    });
+
+    it('is subject to the call faults like every provider call', async () => {
+      await makeHarness({ faults: { errorRate: 1, operations: ['listNodes'] } });
+      await expect(h.provider.listNodes(h.cluster)).rejects.toHaveProperty('name', 'ProviderUnavailableError');
+      await expect(h.provider.getNode(h.cluster, 'demo-md-0-404')).resolves.toBeUndefined();
+    });
+  });
+
   describe('drain', () => {
     it('reports the pod a PodDisruptionBudget protects without waiting for the timeout, and force removes it', async () => {
       await makeHarness({ faults: { pdbBlocksDrain: ['demo-md-0-*'] } });

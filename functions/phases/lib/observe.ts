@@ -8,6 +8,7 @@
  *     (a stopped instance, a dead local process's directory) is deleted;
  *   - a Ready machine whose node reports NotReady → `notReadySince` set (health checks); Ready again → cleared;
  *   - with a provider that cannot call back, a Provisioning machine whose node is Ready → `Ready` (polling fallback);
+ *     both read ONE `provider.listNodes` of the cluster (P6a), made only when some record needs a node view;
  *   - a provider machine of this cluster uid that no live record explains (an orphan) → adopted by its Pending record
  *     (`OrphanAdopted`), or terminated once older than `settings.orphanGraceSeconds` (`OrphanTerminated`);
  *   - a rollout without progress for `settings.progressDeadlineSeconds` → `rolloutCondition` for the caller's status.
@@ -15,7 +16,7 @@
 import type { Deps } from '../../adapters/deps.js';
 import type { Cluster, ConditionStatus } from '../../domain/cluster.js';
 import type { Machine, NewEvent } from '../../domain/machine.js';
-import type { MachineProvider, ProviderMachine } from '../../domain/provider.js';
+import type { MachineProvider, NodeHealth, ProviderMachine } from '../../domain/provider.js';
 import { isLiveAtProvider } from '../../reconcile/compare.js';
 import { hasProviderIdentity, orphanTerminatedEvent, planOrphans } from '../../reconcile/orphans.js';
 import { mapLimit } from '../../reconcile/limit.js';
@@ -24,7 +25,7 @@ import { machineEvent, refOf, updateMachine } from './phase.js';
 
 const LIVE = new Set(['Pending', 'Provisioning', 'Ready']);
 
-/** Provider calls (node checks, clean-ups) in flight at once while observing one cluster. */
+/** Records observed (record writes, clean-up calls) in flight at once while observing one cluster. */
 export const OBSERVE_CONCURRENCY = 16;
 
 /**
@@ -77,8 +78,12 @@ export async function observeMachines(
   const leftovers: ProviderMachine[] = [];
   let changed = 0;
   const checkNodes = nodeCheckDue(cluster.metadata.uid, now, options.forceNodeCheck ?? true);
-  // Records are observed concurrently (bounded): a plan step of a 100-machine cluster must not wait for 100 node
-  // checks one after another. Results and events keep the records' order.
+  // The node view of the whole cluster: one listNodes call, made by the first record that needs it and shared by the
+  // others; none when no record does. A failure is no information: no record changes because of it.
+  let nodeView: Promise<ReadonlyMap<string, NodeHealth> | undefined> | undefined;
+  const nodes = () => (nodeView ??= provider.listNodes(ref).catch(() => undefined));
+  // Records are observed concurrently (bounded): record writes of a 100-machine cluster must not run one after
+  // another. Results and events keep the records' order.
   const observed = await mapLimit(records, OBSERVE_CONCURRENCY, async (record) => {
     const events: NewEvent[] = [];
     const leftovers: ProviderMachine[] = [];
@@ -103,7 +108,7 @@ export async function observeMachines(
     } else if (record.phase === 'Deleted' && pm && !isLiveAtProvider(pm) && hasProviderIdentity(pm) && pm.providerId === record.providerId) {
       leftovers.push(pm); // a dead machine whose remains were not cleaned up (e.g. a crash after the record write)
     } else if (pm && ((record.phase === 'Ready' && checkNodes) || (record.phase === 'Provisioning' && !provider.callsBack))) {
-      const node = await provider.getNode(ref, record.name).catch(() => undefined);
+      const node = (await nodes())?.get(record.name);
       if (node) {
         if (record.phase === 'Provisioning' && node.ready) {
           next = await updateMachine(deps, name, record.name, (m) => (m.phase === 'Provisioning' ? { ...m, phase: 'Ready', readyAt: now.toISOString() } : undefined));

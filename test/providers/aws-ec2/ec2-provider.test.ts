@@ -144,6 +144,30 @@ describe('Ec2Provider', () => {
     });
   });
 
+  describe('listNodes', () => {
+    beforeEach(async () => (h = await makeEc2Harness()));
+
+    it('returns an empty map before the cluster has a kubeconfig, without calling an API server', async () => {
+      expect((await h.provider.listNodes(h.cluster)).size).toBe(0);
+      expect(h.kube.requests).toEqual([]);
+    });
+
+    it('reads every node of the cluster with one node LIST through its API server, and no pod listing', async () => {
+      // Prepare
+      await h.provider.createMachine(request('demo-md-0-1'));
+      await h.provider.createMachine(request('demo-md-0-2'));
+      h.kube.nodes.get('demo-md-0-2').status.conditions.find((c: { type: string }) => c.type === 'Ready').status = 'False';
+      h.kube.requests.length = 0;
+
+      // Act
+      const nodes = await h.provider.listNodes(h.cluster);
+
+      // Assess
+      expect(Object.fromEntries(nodes)).toEqual({ 'demo-md-0-1': { ready: true, cordoned: false }, 'demo-md-0-2': { ready: false, cordoned: false } });
+      expect(h.kube.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /api/v1/nodes']);
+    });
+  });
+
   describe('deleteMachine', () => {
     beforeEach(async () => (h = await makeEc2Harness()));
 

@@ -1,6 +1,7 @@
 /**
  * A tiny Kubernetes API server on 127.0.0.1 (node:http) for node-operation tests: it serves the recorded JSON
- * responses under fixtures/ and keeps just enough state (nodes, pods, PDB-blocked pods) for cordon and drain.
+ * responses under fixtures/ and keeps just enough state (nodes, pods, PDB-blocked pods) for node reads and lists,
+ * cordon and drain.
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -60,6 +61,14 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
       const body = raw ? JSON.parse(raw) : undefined;
       requests.push({ method: req.method ?? 'GET', path: url.pathname, ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}), ...(body !== undefined ? { body } : {}) });
       let m: RegExpExecArray | null;
+      if (url.pathname === '/api/v1/nodes' && req.method === 'GET') {
+        // Chunked like the API server: `limit` nodes from the offset in `continue`, and a `continue` while more remain.
+        const all = [...nodes.values()];
+        const from = Number(url.searchParams.get('continue') ?? 0);
+        const limit = Number(url.searchParams.get('limit') ?? all.length) || all.length;
+        const next = from + limit < all.length ? { continue: String(from + limit) } : {};
+        return send(res, 200, { kind: 'NodeList', apiVersion: 'v1', metadata: { resourceVersion: '48213', ...next }, items: all.slice(from, from + limit) });
+      }
       if ((m = /^\/api\/v1\/nodes\/([^/]+)$/.exec(url.pathname))) {
         const node = nodes.get(m[1]!);
         if (!node) return send(res, 404, notFound('nodes', m[1]!));

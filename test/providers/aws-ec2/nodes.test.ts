@@ -38,6 +38,50 @@ describe('NodeOperations', () => {
     });
   });
 
+  describe('listNodes', () => {
+    it('reports every registered node by name, Ready and cordoned, with one node LIST and no pod listing', async () => {
+      // Prepare
+      kube.addNode('demo-md-0-1', { withPods: true });
+      kube.addNode('demo-md-0-2', { ready: false });
+      kube.addNode('demo-cp-1');
+      kube.nodes.get('demo-cp-1').spec.unschedulable = true;
+      kube.requests.length = 0;
+
+      // Act
+      const nodes = await ops().listNodes(api);
+
+      // Assess
+      expect(Object.fromEntries(nodes)).toEqual({
+        'demo-md-0-1': { ready: true, cordoned: false },
+        'demo-md-0-2': { ready: false, cordoned: false },
+        'demo-cp-1': { ready: true, cordoned: true },
+      });
+      expect(kube.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /api/v1/nodes']);
+    });
+
+    it('returns an empty map when no node registered', async () => {
+      expect((await ops().listNodes(api)).size).toBe(0);
+    });
+
+    it('follows `continue` when the API server chunks the list', async () => {
+      // Prepare
+      for (let i = 1; i <= 501; i++) kube.addNode(`demo-md-0-${i}`);
+      kube.requests.length = 0;
+
+      // Act
+      const nodes = await ops().listNodes(api);
+
+      // Assess
+      expect(nodes.size).toBe(501);
+      expect(kube.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /api/v1/nodes', 'GET /api/v1/nodes']);
+    });
+
+    it('fails when the API server is unreachable with ProviderUnavailableError', async () => {
+      await kube.close();
+      await expect(ops().listNodes(api)).rejects.toBeInstanceOf(ProviderUnavailableError);
+    });
+  });
+
   describe('cordon', () => {
     it('sets spec.unschedulable with a merge patch, idempotently', async () => {
       kube.addNode(NODE);
