@@ -6,6 +6,7 @@
  * Order: the rollouts first (figure 1); figures 2 and 6 are computed from their counts and event logs, figure 4
  * and the idle cost use their converged cluster as the template of the simulated fleet.
  */
+import '../infra/local/quiet-warnings.js';
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
