@@ -71,9 +71,13 @@ async function main(): Promise<void> {
       const input = args.input as { Item?: { SK?: { S?: string } }; Key?: { SK?: { S?: string } } };
       const sk = input.Item?.SK?.S ?? input.Key?.SK?.S ?? '';
       const after = crashPoint(`store.${name.replace(/Command$/, '')}${sk ? ` ${sk.split('#')[0]}` : ''}`);
-      const result = await next(args);
-      after?.();
-      return result;
+      // "After" means after the call whatever it answered: a failed conditional write is a crash point too (before
+      // this `finally`, such a point was consumed without a kill and the life ran to the end of its scenario).
+      try {
+        return await next(args);
+      } finally {
+        after?.();
+      }
     },
     { step: 'initialize', name: 'chaosCrashPoints' },
   );
@@ -83,9 +87,11 @@ async function main(): Promise<void> {
     const original = provider[method]!.bind(stack.provider);
     provider[method] = async (...args: unknown[]) => {
       const after = crashPoint(`provider.${method}`);
-      const result = await original(...args);
-      after?.();
-      return result;
+      try {
+        return await original(...args);
+      } finally {
+        after?.();
+      }
     };
   }
   process.stdout.write(`ready ${stack.url}\n`);
