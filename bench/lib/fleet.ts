@@ -158,6 +158,7 @@ export class SimulatedFleet {
       updateCluster: write('updateCluster'),
       deleteCluster: write('deleteCluster'),
       putMachine: write('putMachine'),
+      deleteMachines: write('deleteMachines'),
       appendEvents: write('appendEvents'),
       acquireLease: write('acquireLease'),
       releaseLease: write('releaseLease'),

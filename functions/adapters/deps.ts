@@ -34,6 +34,11 @@ export interface Settings {
   readonly progressDeadlineSeconds: number;
   /** Grace before an unknown machine with Capstan's tags is terminated. @default 300 */
   readonly orphanGraceSeconds: number;
+  /**
+   * How long a Deleted machine record stays readable (GET …/machines?includeDeleted=true, the planner's boot-failure
+   * history) before a finished rollout archives it; each pool keeps its highest-ordinal record. @default 86400
+   */
+  readonly deletedMachineRetentionSeconds: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -44,6 +49,7 @@ export const DEFAULT_SETTINGS: Settings = {
   maxBootAttempts: 3,
   progressDeadlineSeconds: 1800,
   orphanGraceSeconds: 300,
+  deletedMachineRetentionSeconds: 86_400,
 };
 
 export interface Deps {

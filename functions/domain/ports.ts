@@ -80,6 +80,8 @@ export interface Store {
   getMachine(cluster: string, name: string): Promise<Machine | undefined>;
   /** Machines of a cluster; deleted ones only with includeDeleted. */
   listMachines(cluster: string, options?: { readonly includeDeleted?: boolean }): Promise<Machine[]>;
+  /** Removes machine records (idempotent: a missing one is no error). Only for Deleted records being archived. */
+  deleteMachines(cluster: string, names: readonly string[]): Promise<void>;
   /** Creates (expectedRecordVersion undefined: must not exist) or updates (must match); returns it with recordVersion+1. */
   putMachine(machine: Machine, expectedRecordVersion?: number): Promise<Machine>;
 

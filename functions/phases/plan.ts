@@ -11,6 +11,7 @@ import type { Cluster } from '../domain/cluster.js';
 import { durationSeconds } from '../domain/duration.js';
 import type { Machine, NewEvent } from '../domain/machine.js';
 import { planCluster } from '../domain/planner/index.js';
+import { archivableMachines } from '../domain/planner/machines.js';
 import type { Intent, Plan } from '../domain/planner/types.js';
 import { deriveStatus } from '../domain/status.js';
 import { PhaseInputError } from './lib/errors.js';
@@ -33,6 +34,9 @@ export interface PlanOutput {
     readonly blocked?: Plan['blocked'];
   };
 }
+
+/** Deleted records one plan step archives at most (the rest go with the next finished rollout). */
+const ARCHIVE_PER_PLAN = 500;
 
 function out(cluster: string, generation: number, iteration: number, plan: PlanOutput['plan'], historyEvents = 0): PlanOutput {
   return { cluster, generation, iteration, historyEvents, plan };
@@ -153,6 +157,11 @@ export async function plan(input: unknown, deps: Deps): Promise<PlanOutput> {
       ...c,
       status: deriveStatus({ cluster: { ...c, metadata: { ...c.metadata, generation: Math.min(c.metadata.generation, generation) } }, machines: live, now, plan: effective, ...(finishing ? {} : { activeRollout: execution }), ...(observed.rolloutCondition && !finishing ? { rolloutCondition: observed.rolloutCondition } : {}) }),
     }), cluster);
+  }
+  if (action === 'Done' && !cluster.metadata.deletionTimestamp) {
+    // A finished rollout archives Deleted records past their retention, so plan steps stay O(live machines).
+    const archived = archivableMachines(observed.machines, now, deps.settings.deletedMachineRetentionSeconds).slice(0, ARCHIVE_PER_PLAN);
+    if (archived.length) await deps.store.deleteMachines(name, archived);
   }
   if (finishing) await deps.store.releaseLease(name, execution);
 

@@ -249,7 +249,15 @@ export function buildOpenApi(): Schema {
       get: {
         operationId: 'listMachines',
         summary: "A cluster's machines",
-        parameters: [nameParam, { name: 'includeDeleted', in: 'query', schema: { type: 'string', enum: ['true', 'false'] } }],
+        parameters: [
+          nameParam,
+          {
+            name: 'includeDeleted',
+            in: 'query',
+            description: 'Also the Deleted records still kept: a finished rollout archives those deleted more than a day ago (the event log keeps their history).',
+            schema: { type: 'string', enum: ['true', 'false'] },
+          },
+        ],
         responses: { '200': { description: 'Machines, oldest first', content: json(ref('MachineList')) }, ...STANDARD_ERRORS },
       },
     },

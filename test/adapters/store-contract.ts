@@ -415,6 +415,18 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
       });
     });
 
+    describe('deleteMachines', () => {
+      it('removes the named records of one cluster only, and is a no-op for names that are gone', async () => {
+        for (let i = 0; i < 30; i += 1) await store.putMachine(makeMachine('alpha', i, 'Deleted'));
+        await store.putMachine(makeMachine('beta', 0, 'Deleted'));
+        const doomed = Array.from({ length: 28 }, (_v, i) => `alpha-md-0-${i}`);
+        await store.deleteMachines('alpha', [...doomed, 'alpha-md-0-99', 'beta-md-0-0']);
+        await store.deleteMachines('alpha', doomed);
+        expect((await store.listMachines('alpha', { includeDeleted: true })).map((m) => m.ordinal)).toEqual([28, 29]);
+        expect(await store.listMachines('beta', { includeDeleted: true })).toHaveLength(1);
+      });
+    });
+
     describe('getMachine', () => {
       it('returns undefined for an unknown machine', async () => {
         expect(await store.getMachine('alpha', 'alpha-md-0-9')).toBeUndefined();

@@ -135,3 +135,42 @@ describe('a machine that never reports Ready', () => {
     expect(machines.filter((m: any) => m.version === 'v1.18.8' && m.phase === 'Ready')).toHaveLength(3);
   }, 90_000);
 });
+
+describe('archiving Deleted machine records after a finished rollout', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    // Retention 0: the finished rollout archives every Deleted record at once (the default keeps them a day).
+    stack = await startTestStack({ bootMs: 100, drainMsPerPod: 5, settings: { deletedMachineRetentionSeconds: 0 } });
+  });
+  afterAll(async () => {
+    await stack?.destroy();
+  });
+
+  it('keeps plan steps O(live machines), keeps the history in the event log, and never reuses a machine name', async () => {
+    const spec = { version: 'v1.18.8', controlPlane: { replicas: 1 }, workers: [{ name: 'md-0', replicas: 2, rollout: { maxSurge: 1, maxUnavailable: 0 } }] };
+    expect((await stack.call('PUT', '/v1/clusters/arch', clusterDoc('arch', spec))).status).toBe(201);
+    await waitReady(stack, 'arch');
+    const patch = { spec: { version: 'v1.19.1' } };
+    expect((await stack.call('PATCH', '/v1/clusters/arch', patch, { 'content-type': 'application/merge-patch+json' })).status).toBe(200);
+    await waitReady(stack, 'arch');
+    await stack.workflow.settle('arch');
+
+    // Only the live machines are left; the three replaced ones are archived, their history is in the log.
+    const records = (await stack.call('GET', '/v1/clusters/arch/machines?includeDeleted=true')).body.items as any[];
+    expect(records.map((m) => [m.phase, m.version])).toEqual(records.map(() => ['Ready', 'v1.19.1']));
+    expect(records).toHaveLength(3);
+    const events = await allEvents(stack.call, 'arch');
+    const everCreated = events.filter((e) => e.type === 'MachineCreated').map((e) => e.machine);
+    expect(events.filter((e) => e.type === 'MachineDeleted')).toHaveLength(3);
+    expect(everCreated).toHaveLength(6);
+
+    // A new machine gets a name no machine ever had (the pool's highest ordinal is a live record).
+    const scale = { spec: { workers: [{ name: 'md-0', replicas: 3, rollout: { maxSurge: 1, maxUnavailable: 0 } }] } };
+    expect((await stack.call('PATCH', '/v1/clusters/arch', scale, { 'content-type': 'application/merge-patch+json' })).status).toBe(200);
+    await waitReady(stack, 'arch');
+    const after = (await stack.call('GET', '/v1/clusters/arch/machines')).body.items as any[];
+    const added = after.filter((m) => !records.some((r) => r.name === m.name));
+    expect(added).toHaveLength(1);
+    expect(everCreated).not.toContain(added[0].name);
+  }, 90_000);
+});

@@ -262,6 +262,11 @@ export class DynamoDbStore implements Store {
     return options.includeDeleted ? machines : machines.filter((m) => m.phase !== 'Deleted');
   }
 
+  async deleteMachines(cluster: string, names: readonly string[]): Promise<void> {
+    const pk = K.clusterPk(cluster);
+    await this.batchDelete([...new Set(names)].map((name) => ({ PK: S(pk), SK: S(K.machineSk(name)) })));
+  }
+
   async putMachine(machine: Machine, expectedRecordVersion?: number): Promise<Machine> {
     const stored: Machine = { ...machine, recordVersion: (expectedRecordVersion ?? 0) + 1 };
     const item: Item = {

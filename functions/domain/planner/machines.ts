@@ -53,6 +53,21 @@ export function nextOrdinal(machines: readonly Machine[], pool: string): number 
   return machines.reduce((max, m) => (m.pool === pool ? Math.max(max, m.ordinal) : max), 0) + 1;
 }
 
+/**
+ * Deleted records that can leave the store: deleted more than `retentionSeconds` ago, and not their pool's
+ * highest ordinal (that one stays as the pool's high-water mark, so `nextOrdinal` never hands out a name — and with
+ * it a provider client token — that was used before). Without this every plan step would read every machine a
+ * cluster ever had. The event log keeps their history (MachineCreated … MachineDeleted).
+ */
+export function archivableMachines(machines: readonly Machine[], now: Date, retentionSeconds: number): string[] {
+  const highest = new Map<string, number>();
+  for (const m of machines) highest.set(m.pool, Math.max(highest.get(m.pool) ?? 0, m.ordinal));
+  const cutoff = now.getTime() - retentionSeconds * 1000;
+  return machines
+    .filter((m) => m.phase === 'Deleted' && m.deletedAt !== undefined && Date.parse(m.deletedAt) < cutoff && m.ordinal < highest.get(m.pool)!)
+    .map((m) => m.name);
+}
+
 /** The deterministic name of a pool's n-th machine (re-exported for callers of the planner). */
 export { machineName };
 
