@@ -6,7 +6,7 @@
  * disk under CAPSTAN_HOME; the machines are detached processes that outlive it, as cloud machines would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LocalProvider } from '../../providers/local/local-provider.js';
@@ -26,10 +26,11 @@ function startControlPlane(home: string, port: number): ChildProcess {
       CAPSTAN_LOCAL_BOOT_MS: '400',
       CAPSTAN_LOCAL_DRAIN_MS_PER_POD: '40',
       CAPSTAN_RECONCILE_SECONDS: '2',
-      CAPSTAN_LOG_LEVEL: 'error',
+      CAPSTAN_LOG_LEVEL: 'info',
       NODE_OPTIONS: '',
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // The log goes to a file in the home: a failure prints its tail (a stall is otherwise silent).
+    stdio: ['ignore', 'ignore', openSync(join(home, 'control-plane.log'), 'a')],
   });
 }
 
@@ -83,7 +84,13 @@ describe('crash consistency of a rollout', () => {
     const done = await waitFor(async () => {
       const c = (await call('GET', '/v1/clusters/crashy')).body;
       return c.status.phase === 'Ready' && c.status.observedGeneration === c.metadata.generation ? c : undefined;
-    }, 90_000, 200);
+    }, 90_000, 200).catch(async (error: Error) => {
+      const cluster = (await call('GET', '/v1/clusters/crashy')).body;
+      const machines = (await call('GET', '/v1/clusters/crashy/machines')).body;
+      const events = (await call('GET', '/v1/clusters/crashy/events?limit=1000')).body.items as unknown[];
+      const log = readFileSync(join(home, 'control-plane.log'), 'utf8').split('\n').slice(-60).join('\n');
+      throw new Error(`${error.message}\nstatus: ${JSON.stringify(cluster.status)}\nmachines: ${JSON.stringify(machines)}\nlast events: ${JSON.stringify(events.slice(-25))}\nlog tail:\n${log}`);
+    });
     expect(done.metadata.generation).toBe(2);
 
     const machines = (await call('GET', '/v1/clusters/crashy/machines')).body.items as { name: string; version: string; phase: string }[];
