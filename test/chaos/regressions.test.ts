@@ -20,6 +20,16 @@ function failWrites(stack: TestStack, sk: RegExp, make: () => Error, on: () => b
 
 const throttle = () => new ProvisionedThroughputExceededException({ message: 'injected', $metadata: {} });
 
+/** A fault switch that is on for the first matching write only. */
+function firstOnly(): () => boolean {
+  let first = true;
+  return () => {
+    const now = first;
+    first = false;
+    return now;
+  };
+}
+
 describe('D1 functions/api/lib/cluster-writes.ts: a write whose event append fails loses the event', () => {
   let stack: TestStack;
   beforeAll(async () => {
@@ -28,12 +38,7 @@ describe('D1 functions/api/lib/cluster-writes.ts: a write whose event append fai
   afterAll(async () => stack?.destroy());
 
   it('records ClusterCreated even when the first attempt was throttled after the record write', async () => {
-    let failNext = true;
-    failWrites(stack, /^EVENTID#ClusterCreated/, throttle, () => {
-      const now = failNext;
-      failNext = false;
-      return now;
-    });
+    failWrites(stack, /^EVENTID#ClusterCreated/, throttle, firstOnly());
     const first = await stack.call('PUT', '/v1/clusters/d1', clusterDoc('d1', { paused: true }));
     expect(first.status).toBe(429); // told to retry, yet the record is written
     const retry = await stack.call('PUT', '/v1/clusters/d1', clusterDoc('d1', { paused: true }));
@@ -55,12 +60,7 @@ describe('D2 functions/adapters/store + middleware: a condition failure on an ev
   afterAll(async () => stack?.destroy());
 
   it('answers a retryable 4xx/503, not 500, when appendEvents loses its claim', async () => {
-    let failNext = true;
-    failWrites(stack, /^EVENTID#/, () => new ConditionalCheckFailedException({ message: 'injected', $metadata: {} }), () => {
-      const now = failNext;
-      failNext = false;
-      return now;
-    });
+    failWrites(stack, /^EVENTID#/, () => new ConditionalCheckFailedException({ message: 'injected', $metadata: {} }), firstOnly());
     const r = await stack.call('PUT', '/v1/clusters/d2', clusterDoc('d2', { paused: true }));
     expect(r.status).toBeLessThan(500); // D2: StoreConflictError "claim vanished" was a 500
   });

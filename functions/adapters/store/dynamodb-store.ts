@@ -311,14 +311,14 @@ export class DynamoDbStore implements Store {
    */
   private async appendedEvents(pk: string, ids: readonly string[]): Promise<Map<string, ClusterEvent>> {
     const found = new Map<string, ClusterEvent>();
-    const unique = [...new Set(ids)];
-    const claims = await this.batchGet(unique.map((id) => ({ PK: S(pk), SK: S(K.eventIdSk(id)) })), 'appendEvents');
+    const unique = new Set(ids);
+    const claims = await this.batchGet([...unique].map((id) => ({ PK: S(pk), SK: S(K.eventIdSk(id)) })), 'appendEvents');
     if (claims.length === 0) return found;
     const seqs = [...new Set(claims.map((item) => readN(item, 'seq')))];
     const logged = await this.batchGet(seqs.map((seq) => ({ PK: S(pk), SK: S(K.eventSk(seq)) })), 'appendEvents');
     for (const item of logged) {
       const event = readDoc<ClusterEvent>(item);
-      if (unique.includes(event.id)) found.set(event.id, event);
+      if (unique.has(event.id)) found.set(event.id, event);
     }
     return found;
   }
