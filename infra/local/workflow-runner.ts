@@ -157,6 +157,9 @@ export class LocalWorkflow implements Workflow {
     const intent = payload.intent as { machine?: { name?: string } } | undefined;
     const token = `local/${String(payload.execution)}/${intent?.machine?.name ?? 'machine'}/${randomUUID()}`;
     const waited = new Promise<unknown>((resolve, reject) => this.waiters.set(token, { resolve, reject }));
+    // Note: close() may reject the waiter while the handler is still running, before anything awaits `waited`;
+    // without a handler attached now, that rejection is unhandled and kills the process (issue 16).
+    waited.catch(() => undefined);
     try {
       await fn({ ...payload, taskToken: token });
       return await waited;
