@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import * as ec2 from '@aws-sdk/client-ec2';
 import * as elb from '@aws-sdk/client-elastic-load-balancing-v2';
 import * as sm from '@aws-sdk/client-secrets-manager';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient, type AssumeRoleCommandInput } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 
 type Tags = Record<string, string>;
@@ -36,6 +36,31 @@ const toTags = (list: { Key?: string; Value?: string }[] | undefined): Tags => O
 const tagList = (tags: Tags) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 const specTags = (specs: { ResourceType?: string; Tags?: { Key?: string; Value?: string }[] }[] | undefined, type: string) => toTags(specs?.find((s) => s.ResourceType === type)?.Tags);
 
+/** One request the fake received, for evaluating against IAM policies (test/infra IAM tests read these). */
+export interface FakeRequest {
+  /** The IAM service prefix of the API. */
+  readonly service: 'ec2' | 'elasticloadbalancing' | 'secretsmanager' | 'sts';
+  /** The API name, e.g. `RunInstances`. */
+  readonly action: string;
+  /** The command input as sent (a copy). */
+  readonly input: any;
+  /** The client's region. */
+  readonly region: string;
+  /** `management` for the management credentials, else the RoleArn assumed through STS AssumeRole. */
+  readonly principal: string;
+  /** `ok`, or the error code the fake answered with. */
+  result: 'ok' | string;
+}
+
+const SERVICE_OF: Record<string, FakeRequest['service']> = {
+  ...Object.fromEntries(
+    ['DescribeLoadBalancers', 'CreateLoadBalancer', 'DeleteLoadBalancer', 'DescribeListeners', 'CreateListener', 'DescribeTargetGroups', 'CreateTargetGroup', 'ModifyTargetGroupAttributes', 'DeleteTargetGroup', 'RegisterTargets', 'DeregisterTargets', 'DescribeTargetHealth', 'SetSecurityGroups', 'DescribeTags', 'AddTags'].map((a) => [a, 'elasticloadbalancing' as const]),
+  ),
+  ...Object.fromEntries(['DescribeSecret', 'CreateSecret', 'GetSecretValue', 'PutSecretValue', 'DeleteSecret', 'TagResource', 'UpdateSecret'].map((a) => [a, 'secretsmanager' as const])),
+  AssumeRole: 'sts',
+  GetCallerIdentity: 'sts',
+};
+
 /** Options of the fake. */
 export interface FakeAwsOptions {
   /** NAT gateways are `available` at once (otherwise `pending` for one Describe). @default true */
@@ -54,6 +79,9 @@ export function createFakeAws(options: FakeAwsOptions = {}) {
   const tokens = new Map<string, { id: string; fingerprint: string }>();
   const secrets = new Map<string, { arn: string; value?: string; tags: Tags }>();
   const calls: string[] = [];
+  const requests: FakeRequest[] = [];
+  /** Access key id handed out by AssumeRole → the RoleArn it was assumed for. */
+  const assumedRoles = new Map<string, string>();
   let seq = 0;
   let fault: FakeFault | undefined;
   const ec2Mock = mockClient(ec2.EC2Client);
@@ -84,14 +112,33 @@ export function createFakeAws(options: FakeAwsOptions = {}) {
     }
   }
 
-  function guard<I, O>(name: string, fn: (input: I) => O | Promise<O>): (input: I) => Promise<O> {
-    return async (input: I) => {
+  /** Who sent a request: the management credentials, or the role whose AssumeRole returned the client's access key. */
+  async function callerOf(getClient: (() => any) | undefined): Promise<{ region: string; principal: string }> {
+    const client = getClient?.();
+    const region = await Promise.resolve(typeof client?.config?.region === 'function' ? client.config.region() : client?.config?.region).catch(() => undefined);
+    // Read the credentials the client was built with (`initConfig`), never the resolved provider: resolving the
+    // default chain of a management client would probe the instance metadata service (no network here).
+    const given = client?.initConfig?.credentials;
+    const credentials = typeof given === 'function' ? await Promise.resolve(given()).catch(() => undefined) : given;
+    return { region: region ?? 'unknown', principal: assumedRoles.get(credentials?.accessKeyId) ?? 'management' };
+  }
+
+  function guard<I, O>(name: string, fn: (input: I) => O | Promise<O>): (input: I, getClient?: () => any) => Promise<O> {
+    const service = SERVICE_OF[name] ?? 'ec2';
+    return async (input: I, getClient?: () => any) => {
       calls.push(name);
-      if (fault) {
-        const [code, status] = FAULT_CODES[fault];
-        throw awsError(code, status);
+      const request: FakeRequest = { service, action: name, input: structuredClone(input), ...(await callerOf(getClient)), result: 'ok' };
+      requests.push(request);
+      try {
+        if (fault) {
+          const [code, status] = FAULT_CODES[fault];
+          throw awsError(code, status);
+        }
+        return await fn(input);
+      } catch (error) {
+        request.result = (error as Error).name;
+        throw error;
       }
-      return fn(input);
     };
   }
   const liveInstancesIn = (pred: (i: Res) => boolean) => of('instance').filter((i) => i.state !== 'terminated' && pred(i));
@@ -372,14 +419,18 @@ export function createFakeAws(options: FakeAwsOptions = {}) {
   }));
 
   // ---- STS
-  stsMock.on(AssumeRoleCommand).callsFake(guard('AssumeRole', () => ({
-    Credentials: { AccessKeyId: 'ASIAFAKE', SecretAccessKey: 'fake', SessionToken: 'fake-session', Expiration: new Date(Date.now() + 3600_000) },
-  })));
+  stsMock.on(AssumeRoleCommand).callsFake(guard('AssumeRole', (i: AssumeRoleCommandInput) => {
+    const accessKeyId = `ASIAFAKE${(++seq).toString(16).toUpperCase().padStart(12, '0')}`;
+    assumedRoles.set(accessKeyId, i.RoleArn!);
+    return { Credentials: { AccessKeyId: accessKeyId, SecretAccessKey: 'fake', SessionToken: 'fake-session', Expiration: new Date(Date.now() + 3600_000) } };
+  }));
 
   return {
     resources,
     secrets,
     calls,
+    /** Every request received, in order, with its principal and outcome (never reset: IAM tests read the whole log). */
+    requests,
     ec2Mock,
     elbMock,
     smMock,
