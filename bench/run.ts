@@ -39,6 +39,27 @@ export interface BenchResults {
   readonly durationSeconds: number;
   readonly machine: { readonly cpus: number; readonly memoryGiB: number; readonly node: string; readonly platform: string };
   readonly figures: readonly Figure[];
+  /** Benchmarks that threw: the run went on without their figures (issue 16: a bench that cannot crash). */
+  readonly failures: readonly BenchFailure[];
+}
+
+/** A benchmark group that failed, with its cause. */
+export interface BenchFailure {
+  readonly benchmark: string;
+  readonly cause: string;
+}
+
+/**
+ * Runs one benchmark group; a group that throws is recorded in `failures` with its cause and yields no figures,
+ * so the groups after it still run.
+ */
+export async function runGroup(name: string, failures: BenchFailure[], fn: () => Promise<readonly Figure[]>): Promise<readonly Figure[]> {
+  try {
+    return await fn();
+  } catch (error) {
+    failures.push({ benchmark: name, cause: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+    return [];
+  }
 }
 
 /** Runs the benchmarks in-process and returns every figure (the CLI prints and stores them). */
@@ -49,36 +70,43 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchResults> 
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
   const figures: Figure[] = [];
+  const failures: BenchFailure[] = [];
+  const group = async (name: BenchmarkName, fn: () => Promise<readonly Figure[]>) => {
+    if (!only.has(name)) return;
+    log(name);
+    figures.push(...(await runGroup(name, failures, fn)));
+  };
   // Figures 2, 4 and 6 need a rollout (its counts, event logs, converged cluster).
   const needsRollout = ['rollout', 'cost', 'history', 'sweep'].some((b) => only.has(b as BenchmarkName));
   // Without figure 1, one small upgrade (3+3, fast boots) supplies the counts, event logs and template.
-  const runs = !needsRollout ? [] : only.has('rollout') ? (log('rollout'), await runRollouts(bench)) : [await runRolloutCase({ controlPlane: 3, workers: 3, maxSurge: 1, bootMs: 200, drainMsPerPod: 20 }, log)];
-  if (only.has('rollout')) figures.push(...overheadFigures(runs));
-  if (only.has('cost')) {
-    log('cost');
-    figures.push(...(await runCostBench(runs, bench)));
+  let runs: Awaited<ReturnType<typeof runRollouts>> = [];
+  if (needsRollout) {
+    const rolloutFigures = await runGroup('rollout', failures, async () => {
+      runs = only.has('rollout') ? (log('rollout'), await runRollouts(bench)) : [await runRolloutCase({ controlPlane: 3, workers: 3, maxSurge: 1, bootMs: 200, drainMsPerPod: 20 }, log)];
+      return only.has('rollout') ? overheadFigures(runs) : [];
+    });
+    figures.push(...rolloutFigures);
   }
-  if (only.has('latency')) {
-    log('latency');
-    figures.push(...(await runLatencyBench(bench)));
-  }
-  if (only.has('sweep')) {
-    log('sweep');
+  const needRuns = () => {
+    if (runs.length === 0) throw new Error('no rollout run to compute from (see the rollout failure)');
+  };
+  await group('cost', async () => (needRuns(), runCostBench(runs, bench)));
+  await group('latency', () => runLatencyBench(bench));
+  await group('sweep', async () => {
+    needRuns();
     // The fleet's clusters are copies of a converged cluster with (at most) 6 machines, 3+3 in the full run.
     const template = runs.find((r) => r.case.controlPlane === 3 && r.case.workers === 3) ?? runs[0]!;
-    figures.push(...(await runSweepBench(template.cluster, template.machines.slice(0, 6), bench)).figures);
-  }
-  if (only.has('api')) {
-    log('api');
-    figures.push(...(await runApiBench(bench)));
-  }
-  if (only.has('history')) figures.push(...historyFigures(runs));
+    return (await runSweepBench(template.cluster, template.machines.slice(0, 6), bench)).figures;
+  });
+  await group('api', () => runApiBench(bench));
+  await group('history', async () => (needRuns(), historyFigures(runs)));
   return {
     quick: options.quick,
     startedAt,
     durationSeconds: Math.round((performance.now() - t0) / 100) / 10,
     machine: { cpus: availableParallelism(), memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform },
     figures,
+    failures,
   };
 }
 
@@ -105,7 +133,9 @@ async function main(): Promise<void> {
   // --quick writes nowhere unless asked: the committed results come from a full run.
   const out = args.out ?? (args.quick ? undefined : fileURLToPath(new URL('./results.json', import.meta.url)));
   if (out) writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-  process.stderr.write(`bench: ${results.figures.length} figures in ${results.durationSeconds} s${out ? `, written to ${out}` : ''}\n`);
+  for (const f of results.failures) process.stdout.write(`${f.benchmark}: FAILED (${f.cause})\n`);
+  process.stderr.write(`bench: ${results.figures.length} figures, ${results.failures.length} failed benchmarks in ${results.durationSeconds} s${out ? `, written to ${out}` : ''}\n`);
+  if (results.failures.length > 0) process.exitCode = 1;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

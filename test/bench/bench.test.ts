@@ -2,7 +2,7 @@
  * `npm run bench --quick`, in-process: every benchmark still runs and prints every figure with its bound and
  * ratio. Checks the output's shape (names, units, bounds, finite numbers), never a speed.
  */
-import { BENCHMARKS, parseArgs, runBenchmarks, type BenchResults } from '../../bench/run.js';
+import { BENCHMARKS, parseArgs, runBenchmarks, runGroup, type BenchFailure, type BenchResults } from '../../bench/run.js';
 import { figure, formatFigure, median, percentile } from '../../bench/lib/figure.js';
 import { awsHistoryEvents, largestSafePool, worstExecutionEvents } from '../../bench/history.js';
 import { coveredMs } from '../../bench/lib/instrument.js';
@@ -67,6 +67,7 @@ describe('runBenchmarks', () => {
   it('prints one `name: value unit (bound, ratio)` line per figure, with unique names', () => {
     const lines = results.figures.map(formatFigure);
     expect(new Set(results.figures.map((f) => f.name)).size).toBe(results.figures.length);
+    expect(results.failures).toEqual([]);
     for (const line of lines) expect(line).toMatch(/^[\w.+-]+: -?[\d.,e+-]+ .+ \((≤ |≥ )?[\d.,e+-]+ .+, ratio [\d.,e+-]+\)( !)?$/);
   });
 
@@ -140,5 +141,24 @@ describe('bench helpers', () => {
   it('rolls any pool size while real costs stay under the worst-case estimate, and finds the limit when they do not', () => {
     expect(largestSafePool(11, 10, 500)).toBe(100_000);
     expect(largestSafePool(11, 400, 100_000)).toBeLessThan(100_000);
+  });
+});
+
+describe('runGroup', () => {
+  it('records a benchmark that throws with its cause and lets the next one run', async () => {
+    // Prepare
+    const failures: BenchFailure[] = [];
+    const ok = figure('x.y', 1, 'ms', 2, 'max', 'bound');
+
+    // Act
+    const first = await runGroup('rollout', failures, async () => {
+      throw Object.assign(new Error('local workflow closed'), { name: 'States.Runtime' });
+    });
+    const second = await runGroup('api', failures, async () => [ok]);
+
+    // Assess
+    expect(first).toEqual([]);
+    expect(second).toEqual([ok]);
+    expect(failures).toEqual([{ benchmark: 'rollout', cause: 'States.Runtime: local workflow closed' }]);
   });
 });
