@@ -1,5 +1,5 @@
 /**
- * Acceptance: every real Cluster API manifest in /work/shared/capi-examples POSTed to /v1/apply over HTTP (issue
+ * Acceptance: every real Cluster API manifest in test/fixtures/capi/examples POSTed to /v1/apply over HTTP (issue
  * "Foundation", API point 4). Each is applied with the replicas, versions, machine types, region and account it
  * states (read back from the stored cluster), or refused naming the unsupported kind (or missing piece) and its
  * document index, with nothing stored.
@@ -11,9 +11,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
+import { CAPI_EXAMPLES_DIR as EXAMPLES } from '../fixtures/capi/paths.js';
 import { clusterDoc, startTestStack, waitFor, type TestStack } from './harness.js';
-
-const EXAMPLES = path.resolve(process.cwd(), '../shared/capi-examples');
 
 type Raw = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

@@ -1,5 +1,5 @@
 /**
- * Every manifest in ../shared/capi-examples (public CAPI/CAPA templates, variables filled in) is either imported
+ * Every manifest in test/fixtures/capi/examples (public CAPI/CAPA templates, variables filled in) is either imported
  * with the replicas, versions, machine types, region and account the manifest states, or refused with the kind
  * and document index named. Expectations are written by hand from the manifests.
  */
@@ -9,8 +9,7 @@ import { parseAllDocuments } from 'yaml';
 import { importManifests } from '../../../../functions/domain/capi/index.js';
 import { UnsupportedError, ValidationError } from '../../../../functions/domain/errors.js';
 import { parseClusterDocument } from '../../../../functions/domain/spec/index.js';
-
-const EXAMPLES = path.resolve(process.cwd(), '../shared/capi-examples');
+import { CAPI_EXAMPLES_DIR as EXAMPLES } from '../../../fixtures/capi/paths.js';
 
 function load(...files: string[]): unknown[] {
   return files.flatMap((file) => parseAllDocuments(readFileSync(path.join(EXAMPLES, file), 'utf8')).map((d) => d.toJS() as unknown));

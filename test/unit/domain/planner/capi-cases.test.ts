@@ -1,9 +1,8 @@
 /**
- * The 40 Cluster API fixtures (/work/shared/capi-cases/cases.json) against Capstan's re-implementation.
+ * The 40 Cluster API fixtures (test/fixtures/capi/cases.json) against Capstan's re-implementation.
  * Inputs are adapted to Capstan's shapes here; expected values are compared as written, every key present.
  */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { IntOrPercent } from '../../../../functions/domain/cluster.js';
 import {
   deploymentComplete,
@@ -24,6 +23,7 @@ import {
   type DeploymentRollout,
   type MachineSetState,
 } from '../../../../functions/domain/planner/index.js';
+import { CAPI_CASES_FILE } from '../../../fixtures/capi/paths.js';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -34,7 +34,7 @@ interface Case {
   readonly expected: Record<string, Json>;
 }
 
-const file = JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/capi-cases/cases.json'), 'utf8')) as { count: number; cases: Case[] };
+const file = JSON.parse(readFileSync(CAPI_CASES_FILE, 'utf8')) as { count: number; cases: Case[] };
 
 /** IntOrString as the fixtures encode it → Capstan's IntOrPercent (a typed string without `%` stays a string: invalid). */
 function intOrPercent(value: Json): IntOrPercent {
