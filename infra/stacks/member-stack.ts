@@ -270,6 +270,15 @@ export function memberRoleStatements(nodeRoleArns: readonly string[]): { stateme
       resources: [...nodeRoleArns],
       conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
     }),
+    // The first load balancer or target group of an account makes ELB create its service-linked role with the
+    // caller's permissions; without this a fresh account refuses Capstan's first cluster (issue 12, defect 7).
+    // https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/elb-service-linked-roles.html
+    new PolicyStatement({
+      sid: 'CreateElbServiceLinkedRole',
+      actions: ['iam:CreateServiceLinkedRole'],
+      resources: [`arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing`],
+      conditions: { StringEquals: { 'iam:AWSServiceName': 'elasticloadbalancing.amazonaws.com' } },
+    }),
   ];
   const wildcards = [
     instance,

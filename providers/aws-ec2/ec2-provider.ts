@@ -39,6 +39,8 @@ import {
   type ClusterRef,
   type CreateMachineRequest,
   type DrainResult,
+  type EtcdMember,
+  type EtcdMemberRemoval,
   type InfrastructureStatus,
   type MachineProvider,
   type NodeHealth,
@@ -54,6 +56,8 @@ import type { MemberClients, MemberCredentials } from './credentials.js';
 import { deleteNetwork, ensureNetwork, machinePlacement, type MachinePlacement, type NetworkContext } from './infrastructure.js';
 import { COMPONENTS, COMPONENT_TAG, resourceTags, tagList, tagMap, targetGroupName } from './network.js';
 import { NodeOperations } from './nodes.js';
+import { execRunner, PodEtcd, type EtcdctlRunner } from './etcd.js';
+import { loadKubernetesClient } from './kube-client.js';
 import { DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 
 /** Instance profiles machines run with (created by the member-account stack). */
@@ -74,6 +78,8 @@ export interface Ec2ProviderOptions {
   readonly credentials: Pick<MemberCredentials, 'withMemberClients'>;
   /** @default new NodeOperations() */
   readonly nodes?: NodeOperations;
+  /** Runs `etcdctl` in an etcd pod (providers/aws-ec2/etcd.ts). @default pods/exec through the admin kubeconfig */
+  readonly etcdctl?: EtcdctlRunner;
   /** @default 3 attempts, full jitter from 200 ms */
   readonly retry?: RetryOptions;
   /** @default CAPA public images (ami.ts) */
@@ -266,6 +272,37 @@ export class Ec2Provider implements MachineProvider {
     const kubeconfig = await this.kubeconfig(cluster);
     if (!kubeconfig) return { done: true };
     return this.nodes.drain(await this.nodes.api(kubeconfig), machineName, options);
+  }
+
+  async listEtcdMembers(cluster: ClusterRef): Promise<readonly EtcdMember[]> {
+    const etcd = await this.etcd(cluster);
+    return etcd ? (await etcd.members()).members : [];
+  }
+
+  async removeControlPlaneMember(cluster: ClusterRef, machineName: string): Promise<EtcdMemberRemoval> {
+    const etcd = await this.etcd(cluster);
+    return etcd ? etcd.removeMachineMember(machineName) : { removed: false, leadershipMoved: false, members: [] };
+  }
+
+  async removeEtcdMember(cluster: ClusterRef, memberId: string): Promise<EtcdMemberRemoval> {
+    const etcd = await this.etcd(cluster);
+    return etcd ? etcd.removeMember(memberId) : { removed: false, leadershipMoved: false, members: [] };
+  }
+
+  async deleteNode(cluster: ClusterRef, machineName: string): Promise<void> {
+    const kubeconfig = await this.kubeconfig(cluster);
+    if (!kubeconfig) return; // no API server: no Node object
+    await this.nodes.deleteNode(await this.nodes.api(kubeconfig), machineName);
+  }
+
+  /** The cluster's etcd through its etcd static pods (providers/aws-ec2/etcd.ts); undefined before an API server exists. */
+  private async etcd(cluster: ClusterRef): Promise<PodEtcd | undefined> {
+    const kubeconfig = await this.kubeconfig(cluster);
+    if (!kubeconfig) return undefined;
+    const k8s = await loadKubernetesClient();
+    const config = new k8s.KubeConfig();
+    config.loadFromString(kubeconfig);
+    return new PodEtcd(config.makeApiClient(k8s.CoreV1Api), this.options.etcdctl ?? (await execRunner(config)));
   }
 
   private ctx(c: MemberClients, cluster: ClusterRef, spec: ClusterSpec): NetworkContext {

@@ -141,6 +141,20 @@ export class NodeOperations {
     }
   }
 
+  /**
+   * Deletes the Node object (P12), as the Cluster API Machine controller does once the machine's infrastructure is
+   * gone (core/reconcilers/machine/machine_controller.go, deleteNode). 404 = already gone = success.
+   * https://kubernetes.io/docs/reference/kubernetes-api/cluster-resources/node-v1/#delete-delete-a-node
+   */
+  async deleteNode(api: CoreV1Api, nodeName: string): Promise<void> {
+    try {
+      await api.deleteNode({ name: nodeName });
+    } catch (error) {
+      if (statusCode(error) === 404) return;
+      throw this.mapError(error, `delete node ${nodeName}`);
+    }
+  }
+
   /** Cordons, then evicts the node's movable pods (see the module timeline). */
   async drain(api: CoreV1Api, nodeName: string, options: { readonly timeoutSeconds: number; readonly force: boolean }): Promise<DrainResult> {
     const deadline = this.now() + Math.max(0, options.timeoutSeconds) * 1000;
