@@ -230,6 +230,10 @@ export async function measureSweep(options: SweepScaleOptions): Promise<SweepSca
       },
       cordon: async () => undefined,
       drain: async () => ({ done: true }),
+      listEtcdMembers: async () => [],
+      removeControlPlaneMember: async () => ({ removed: false, leadershipMoved: false, members: [] }),
+      removeEtcdMember: async () => ({ removed: false, leadershipMoved: false, members: [] }),
+      deleteNode: async () => undefined,
     };
     const workflow: Workflow = {
       startRollout: async (r) => {

@@ -207,6 +207,10 @@ export class SimulatedFleet {
       },
       cordon: refuse('cordon'),
       drain: refuse('drain'),
+      listEtcdMembers: refuse('listEtcdMembers'),
+      removeControlPlaneMember: refuse('removeControlPlaneMember'),
+      removeEtcdMember: refuse('removeEtcdMember'),
+      deleteNode: refuse('deleteNode'),
     } as unknown as MachineProvider;
   }
 

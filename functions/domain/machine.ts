@@ -81,6 +81,7 @@ export const EVENT_TYPES = [
   'OrphanAdopted',
   'OrphanTerminated',
   'RemediationSkipped',
+  'EtcdMemberRemoved',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

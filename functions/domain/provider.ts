@@ -22,6 +22,23 @@
  *  P8 SHOULD: `cordon` and `drain` are idempotent; `drain` evicts respecting disruption budgets and reports what
  *     blocks it rather than waiting longer than `timeoutSeconds`.
  *  P9 MUST NOT: log or return secrets (callback tokens, join tokens, credentials).
+ *  P10 MUST: every control-plane machine runs one etcd member named after the machine (kubeadm's stacked etcd: member
+ *     name = node name); `listEtcdMembers(cluster)` returns the members as a live member reports them, each with its
+ *     health (answers on its client URL), learner and leader flags, and — for a member added but not yet started,
+ *     which has no name — the machine the provider attributes it to, when it can. [] when no control plane has a
+ *     member yet; ProviderUnavailableError when members exist but none answers.
+ *  P11 MUST: `removeControlPlaneMember(cluster, machine)` is what Cluster API's KubeadmControlPlane does before a
+ *     control-plane machine goes (reconcilers/kubeadmcontrolplane/scale.go, ForwardEtcdLeadership; the kcp-cleanup
+ *     pre-terminate hook, RemoveEtcdMember): if the machine's member leads, move leadership to a healthy voting member
+ *     first, then remove the member. An absent member is success (`removed: false`). It refuses with
+ *     ProviderUnavailableError (the workflow retries) when the remaining healthy voting members would be fewer than
+ *     the quorum of the remaining voting members, and never removes the last member (functions/domain/etcd.ts).
+ *     `removeEtcdMember(cluster, id)` does the same for a member no machine explains (reconcile, see
+ *     `strayEtcdMembers`). Both are safe to re-run.
+ *  P12 MUST: `deleteNode(cluster, machine)` deletes the machine's Node object; an absent Node (or a cluster without
+ *     an API) is success. Capstan calls it after the machine's infrastructure is gone, as the Cluster API Machine
+ *     controller does (core/reconcilers/machine/machine_controller.go: "We only delete the node after the
+ *     underlying infrastructure is gone", kubernetes-sigs/cluster-api#2565).
  */
 import type { ClusterSpec, MachineTemplate } from './cluster.js';
 import type { MachineRole } from './machine.js';
@@ -102,6 +119,32 @@ export interface DrainResult {
   readonly blockedBy?: readonly { readonly pod: string; readonly reason: string }[];
 }
 
+/** One etcd member of a cluster's stacked etcd (P10). */
+export interface EtcdMember {
+  /** Member id as etcd prints it (hex, e.g. `8e9e05c52164694d`). */
+  readonly id: string;
+  /** Member name = node name = machine name; '' while the member was added but has not started. */
+  readonly name: string;
+  readonly peerUrls: readonly string[];
+  /** A learner (`member add --learner`) does not vote until promoted. */
+  readonly learner: boolean;
+  readonly leader: boolean;
+  /** The member answered a health check on its client URL. */
+  readonly healthy: boolean;
+  /** The machine the provider attributes the member to when it has no name yet (P10). */
+  readonly machine?: string;
+}
+
+/** What a member removal did (P11). */
+export interface EtcdMemberRemoval {
+  /** Whether this call removed the member (false: it was already absent). */
+  readonly removed: boolean;
+  /** Whether leadership was moved off the member first. */
+  readonly leadershipMoved: boolean;
+  /** The members left, as names (an unstarted member as `(unstarted <peer URL>)`). */
+  readonly members: readonly string[];
+}
+
 export interface InfrastructureStatus {
   readonly ready: boolean;
   /** API server endpoint (load balancer DNS name, or a local address). */
@@ -132,6 +175,15 @@ export interface MachineProvider {
   listNodes(cluster: ClusterRef): Promise<ReadonlyMap<string, NodeHealth>>;
   cordon(cluster: ClusterRef, machineName: string): Promise<void>;
   drain(cluster: ClusterRef, machineName: string, options: { readonly timeoutSeconds: number; readonly force: boolean }): Promise<DrainResult>;
+
+  /** The cluster's etcd members with their health (P10). */
+  listEtcdMembers(cluster: ClusterRef): Promise<readonly EtcdMember[]>;
+  /** Moves leadership off the machine's member if it leads, then removes the member (P11). */
+  removeControlPlaneMember(cluster: ClusterRef, machineName: string): Promise<EtcdMemberRemoval>;
+  /** Removes a member by id with the same quorum check (P11): members that no machine explains. */
+  removeEtcdMember(cluster: ClusterRef, memberId: string): Promise<EtcdMemberRemoval>;
+  /** Deletes the machine's Node; absent = success (P12). */
+  deleteNode(cluster: ClusterRef, machineName: string): Promise<void>;
 }
 
 /** Tag keys every provider uses for machine identity (P2). */

@@ -30,6 +30,10 @@ export const LOCAL_OPERATIONS = [
   'listNodes',
   'cordon',
   'drain',
+  'listEtcdMembers',
+  'removeControlPlaneMember',
+  'removeEtcdMember',
+  'deleteNode',
 ] as const;
 export type LocalOperation = (typeof LOCAL_OPERATIONS)[number];
 

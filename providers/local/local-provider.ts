@@ -7,7 +7,7 @@
  * control plane finds them again by listing `${home}/machines`.
  */
 import { spawn } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { constants as fsConstants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClusterSpec } from '../../functions/domain/cluster.js';
@@ -18,6 +18,8 @@ import type {
   ClusterRef,
   CreateMachineRequest,
   DrainResult,
+  EtcdMember,
+  EtcdMemberRemoval,
   InfrastructureStatus,
   MachineProvider,
   NodeHealth,
@@ -28,6 +30,8 @@ import type {
 } from '../../functions/domain/provider.js';
 import { mapLimit } from '../../functions/reconcile/limit.js';
 import { callAgent, type AgentView } from './agent-client.js';
+import { isEtcdOf } from './etcd-process.js';
+import { LocalEtcd } from './etcd.js';
 import { applyCallFaults, machineFaults, parseLocalFaults, type LocalFaults, type LocalOperation, type MachineFaultFlags } from './faults.js';
 import {
   LocalLayout,
@@ -69,6 +73,15 @@ export interface LocalProviderOptions {
   readonly terminateGraceMs?: number;
   /** Timeout of one HTTP call to an agent. @default 2000 */
   readonly agentTimeoutMs?: number;
+  /**
+   * The etcd binary every control-plane machine runs (Debian's `etcd-server` package installs /usr/bin/etcd).
+   * @default CAPSTAN_ETCD_BIN or /usr/bin/etcd
+   */
+  readonly etcdBin?: string;
+  /** etcd `--heartbeat-interval` (ms). @default 50 */
+  readonly etcdHeartbeatMs?: number;
+  /** etcd `--election-timeout` (ms). @default 1000 */
+  readonly etcdElectionMs?: number;
 }
 
 /** Runtime faults of one running machine (POST /fault on its agent). */
@@ -126,6 +139,8 @@ interface LaunchRequest {
   readonly bootMs: number;
   readonly drainMsPerPod: number;
   readonly launchedAt: string;
+  /** Control-plane machines: start a new etcd cluster, or join the live one. @default 'off' */
+  readonly etcd?: { readonly mode: 'new' | 'join'; readonly bin: string; readonly heartbeatMs: number; readonly electionMs: number };
 }
 
 /**
@@ -179,6 +194,9 @@ async function launch(layout: LocalLayout, request: LaunchRequest): Promise<Mach
       `neverBoot=${request.faults.neverBoot ? 1 : 0}`,
       `dieDuringDrain=${request.faults.dieDuringDrain ? 1 : 0}`,
       `pdbBlocksDrain=${request.faults.pdbBlocksDrain ? 1 : 0}`,
+      ...(request.etcd
+        ? [`etcd=${request.etcd.mode}`, `etcdBin=${request.etcd.bin}`, `etcdHeartbeatMs=${request.etcd.heartbeatMs}`, `etcdElectionMs=${request.etcd.electionMs}`]
+        : []),
     ],
     { detached: true, stdio: 'ignore', cwd: dir, env: { PATH: process.env.PATH ?? '' } },
   );
@@ -231,6 +249,9 @@ export class LocalProvider implements MachineProvider {
   private readonly random: () => number;
   private readonly terminateGraceMs: number;
   private readonly agentTimeoutMs: number;
+  private readonly etcdBin: string;
+  private readonly etcdHeartbeatMs: number;
+  private readonly etcdElectionMs: number;
 
   constructor(options: LocalProviderOptions) {
     this.layout = new LocalLayout(path.resolve(options.home));
@@ -241,6 +262,9 @@ export class LocalProvider implements MachineProvider {
     this.random = options.random ?? Math.random;
     this.terminateGraceMs = options.terminateGraceMs ?? 2000;
     this.agentTimeoutMs = options.agentTimeoutMs ?? 2000;
+    this.etcdBin = options.etcdBin ?? (process.env.CAPSTAN_ETCD_BIN || '/usr/bin/etcd');
+    this.etcdHeartbeatMs = options.etcdHeartbeatMs ?? 50;
+    this.etcdElectionMs = options.etcdElectionMs ?? 1000;
   }
 
   /** Replaces the injected faults (tests turn faults on and off between steps). */
@@ -291,7 +315,9 @@ export class LocalProvider implements MachineProvider {
   async createMachine(request: CreateMachineRequest): Promise<ProviderMachine> {
     await this.guard('createMachine', request.failureDomain !== undefined ? { failureDomain: request.failureDomain } : {});
     this.assertLocal(request.cluster.scope);
+    const etcd = request.role === 'control-plane' ? await this.etcdLaunch(request.cluster.uid, request.name) : undefined;
     const file = await launch(this.layout, {
+      ...(etcd ? { etcd } : {}),
       cluster: request.cluster.name,
       clusterUid: request.cluster.uid,
       name: request.name,
@@ -344,7 +370,30 @@ export class LocalProvider implements MachineProvider {
     // Nothing matched: already gone, which is success (P4).
   }
 
-  /** SIGTERM, SIGKILL after the grace, then remove the directory (which also stops an agent we could not signal). */
+  /**
+   * How a new control-plane machine runs its etcd member: the first of its cluster uid starts a new etcd cluster
+   * (kubeadm init), every later one joins the live cluster (kubeadm join --control-plane), as the EC2 bootstrap
+   * decides init vs join. Fails clearly when etcd is not installed.
+   */
+  private async etcdLaunch(clusterUid: string, name: string): Promise<NonNullable<LaunchRequest['etcd']>> {
+    try {
+      await fs.access(this.etcdBin, fsConstants.X_OK);
+    } catch {
+      throw new ProviderRejectedError(
+        `local provider: control-plane machines run a real etcd member, but ${this.etcdBin} is not an executable (install Debian's etcd-server and etcd-client packages, or set CAPSTAN_ETCD_BIN)`,
+      );
+    }
+    const dir = this.layout.clusterMachines(clusterUid);
+    const siblings = await Promise.all((await listSubdirs(dir)).filter((n) => n !== name).map((n) => readMachineFile(path.join(dir, n))));
+    const joins = siblings.some((f) => f?.role === 'control-plane');
+    return { mode: joins ? 'join' : 'new', bin: this.etcdBin, heartbeatMs: this.etcdHeartbeatMs, electionMs: this.etcdElectionMs };
+  }
+
+  /**
+   * SIGTERM, SIGKILL after the grace, then remove the directory (which also stops an agent we could not signal).
+   * Note: the agent kills its etcd member when it exits; a member left by an agent that was SIGKILLed is killed here
+   * (by the pid in etcd.json, checked against its data dir), so no etcd outlives its machine.
+   */
   private async terminate(dir: string, file: MachineFile): Promise<void> {
     if (file.pid !== null && isAgentAlive(file.pid, file.name)) {
       try {
@@ -361,7 +410,8 @@ export class LocalProvider implements MachineProvider {
         await waitForExit(file.pid, file.name, 1000);
       }
     }
-    await fs.rm(dir, { recursive: true, force: true });
+    await killEtcdOf(dir);
+    await fs.rm(dir, { recursive: true, force: true, maxRetries: 3 });
   }
 
   /** The running agent of a machine, or why there is none. */
@@ -388,8 +438,9 @@ export class LocalProvider implements MachineProvider {
    * undefined when no node registered (never booted, or no pid yet).
    */
   private async nodeOf(agent: { readonly file: MachineFile; readonly alive: boolean }): Promise<NodeStatus | undefined> {
-    // A dead machine's Node object stays behind, NotReady (the kubelet stopped posting status).
+    // A dead machine's Node object stays behind, NotReady (the kubelet stopped posting status), until deleteNode.
     const lost: NodeStatus = { ready: false, cordoned: false, pods: 0 };
+    if (await nodeDeleted(this.layout.machineDir(agent.file.clusterUid, agent.file.name))) return undefined;
     if (!agent.alive) return agent.file.pid === null ? undefined : lost;
     const view = await this.ask(agent.file, 'GET', '/healthz');
     if (!view) return lost;
@@ -463,6 +514,36 @@ export class LocalProvider implements MachineProvider {
     }
   }
 
+  async listEtcdMembers(cluster: ClusterRef): Promise<readonly EtcdMember[]> {
+    await this.guard('listEtcdMembers');
+    this.assertLocal(cluster.scope);
+    return new LocalEtcd(this.layout.clusterMachines(cluster.uid)).members();
+  }
+
+  async removeControlPlaneMember(cluster: ClusterRef, machineName: string): Promise<EtcdMemberRemoval> {
+    await this.guard('removeControlPlaneMember');
+    this.assertLocal(cluster.scope);
+    return new LocalEtcd(this.layout.clusterMachines(cluster.uid)).removeMachineMember(machineName);
+  }
+
+  async removeEtcdMember(cluster: ClusterRef, memberId: string): Promise<EtcdMemberRemoval> {
+    await this.guard('removeEtcdMember');
+    this.assertLocal(cluster.scope);
+    return new LocalEtcd(this.layout.clusterMachines(cluster.uid)).removeMember(memberId);
+  }
+
+  /**
+   * The Node object of a local machine is its agent's registration; what is left of it once the machine is gone is
+   * the NotReady node of a dead machine's directory, which a `node-deleted` marker hides (P12). Absent = success.
+   */
+  async deleteNode(cluster: ClusterRef, machineName: string): Promise<void> {
+    await this.guard('deleteNode');
+    this.assertLocal(cluster.scope);
+    const dir = this.layout.machineDir(cluster.uid, machineName);
+    if (!(await readMachineFile(dir))) return;
+    await fs.writeFile(path.join(dir, 'node-deleted'), '').catch(() => undefined); // the directory went meanwhile: gone too
+  }
+
   /** Changes a running machine's faults (e.g. `notReady: true` for health-check tests). False when it is not running. */
   async injectMachineFault(cluster: ClusterRef, machineName: string, patch: MachineFaultPatch): Promise<boolean> {
     const agent = await this.agentOf(cluster, machineName);
@@ -480,7 +561,38 @@ export async function killMachineProcess(home: string, clusterUid: string, name:
   if (!file || !isAgentAlive(file.pid, name) || file.pid === null) return undefined;
   process.kill(file.pid, signal);
   await waitForExit(file.pid, name, 2000);
+  // A crashed instance loses every process on it: its etcd member (the agent's child, same group) dies too.
+  if (signal === 'SIGKILL') await killEtcdOf(new LocalLayout(path.resolve(home)).machineDir(clusterUid, name));
   return file.pid;
+}
+
+/**
+ * SIGKILLs the etcd member of the machine in `dir`, if one runs: the pid in its etcd.json, only while that process
+ * is an etcd whose data dir is this machine's (a reused pid is never signalled).
+ */
+export async function killEtcdOf(dir: string): Promise<boolean> {
+  let pid: number | undefined;
+  try {
+    pid = (JSON.parse(await fs.readFile(path.join(dir, 'etcd.json'), 'utf8')) as { pid?: number }).pid;
+  } catch {
+    return false;
+  }
+  if (typeof pid !== 'number' || !isEtcdOf(pid, dir)) return false;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return false;
+  }
+  for (let i = 0; i < 100 && isEtcdOf(pid, dir); i++) await sleep(10);
+  return true;
+}
+
+
+async function nodeDeleted(dir: string): Promise<boolean> {
+  return fs.access(path.join(dir, 'node-deleted')).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** A machine to start behind Capstan's back. */

@@ -11,10 +11,17 @@
 //     │    └─ POST bootstrap.callbackUrl with `Authorization: Bearer <token>` until 2xx/4xx (backoff), then forget the token
 //     ├─ GET /healthz · POST /cordon · POST /drain {force} · POST /fault {…}
 //     └─ exits on SIGTERM/SIGINT, or within ~300 ms of its state directory disappearing.
+//   control-plane machines (etcd=new|join) also run a REAL etcd member (its child, in the agent's process group):
+//     ├─ new:  the first control-plane machine starts a one-member cluster (`--initial-cluster-state new`)
+//     ├─ join: `member add --learner` through a live sibling's v3 JSON gateway, start with
+//     │        `--initial-cluster-state existing`, then `member promote` once in sync (kubeadm's EtcdLearnerMode)
+//     └─ the node boots only once the member is started and voting; etcd dies with the agent (SIGKILL on exit).
 //
 // Note: the callback token arrives in `<dir>/bootstrap.json` (mode 0600), never on the command line (`ps` shows it).
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import https from 'node:https';
 import path from 'node:path';
 
@@ -60,6 +67,7 @@ const PDB_POD = 'web-0';
 const PDB_REASON = 'PodDisruptionBudget "web" allows 0 disruptions (minAvailable: 1)';
 
 function exit(code) {
+  stopEtcd();
   try {
     server.close();
   } catch {
@@ -171,6 +179,189 @@ async function callBack(providerId) {
   }
 }
 
+// ---- etcd member (control-plane machines only) ------------------------------------------------------------------
+
+const etcdMode = args.etcd ?? 'off';
+const etcdBin = args.etcdBin ?? '/usr/bin/etcd';
+const etcdHeartbeatMs = Number(args.etcdHeartbeatMs ?? 50);
+const etcdElectionMs = Number(args.etcdElectionMs ?? 1000);
+/** How long a joining member looks for a live sibling to `member add` through before it gives up (never boots). */
+const ETCD_JOIN_TIMEOUT_MS = 60_000;
+/** @type {import('node:child_process').ChildProcess | undefined} */
+let etcdChild;
+/** What etcd.json says; the provider reads it to reach the member and to attribute an unnamed member to us. */
+let etcdInfo;
+
+function stopEtcd() {
+  if (etcdChild?.pid && etcdChild.exitCode === null) {
+    try {
+      process.kill(etcdChild.pid, 'SIGKILL'); // a machine that stops loses its processes, as an instance would
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+function writeEtcdInfo(patch) {
+  etcdInfo = { ...etcdInfo, ...patch };
+  const file = path.join(dir, 'etcd.json');
+  try {
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify(etcdInfo, null, 2));
+    fs.renameSync(`${file}.tmp`, file);
+  } catch {
+    /* the dir is going away */
+  }
+}
+
+/** A loopback port nothing listens on right now. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** POSTs to etcd's v3 JSON gateway (https://etcd.io/docs/v3.4/dev-guide/api_grpc_gateway/); rejects with etcd's message. */
+function etcdCall(clientUrl, route, body, timeoutMs = 2000) {
+  return new Promise((resolve, reject) => {
+    const url = new URL(route, clientUrl);
+    const payload = JSON.stringify(body ?? {});
+    const req = http.request(
+      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent: false, timeout: timeoutMs, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+      (res) => {
+        let raw = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (raw += c));
+        res.on('end', () => {
+          let parsed;
+          try {
+            parsed = JSON.parse(raw);
+          } catch {
+            return reject(new Error(`etcd ${route}: non-JSON answer`));
+          }
+          if (res.statusCode !== 200 || parsed.error) return reject(new Error(`etcd ${route}: ${parsed.error ?? parsed.message ?? res.statusCode}`));
+          resolve(parsed);
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`etcd ${route}: timed out`)));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** Client URLs of the started members of our cluster's other control-plane machines (their etcd.json). */
+function siblingClientUrls() {
+  const parent = path.dirname(dir);
+  const urls = [];
+  let names = [];
+  try {
+    names = fs.readdirSync(parent);
+  } catch {
+    return urls;
+  }
+  for (const name of names) {
+    if (name.startsWith('.') || name === path.basename(dir)) continue;
+    try {
+      const info = JSON.parse(fs.readFileSync(path.join(parent, name, 'etcd.json'), 'utf8'));
+      if (info.state === 'started' && info.clientUrl) urls.push(info.clientUrl);
+    } catch {
+      /* not a control-plane machine, or not started */
+    }
+  }
+  return urls;
+}
+
+const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** `member add --learner` through the first live sibling that answers; retries until ETCD_JOIN_TIMEOUT_MS. */
+async function addSelfAsLearner(peerUrl) {
+  const deadline = Date.now() + ETCD_JOIN_TIMEOUT_MS;
+  while (Date.now() < deadline && !dirGone()) {
+    for (const url of siblingClientUrls()) {
+      try {
+        return { via: url, ...(await etcdCall(url, '/v3/cluster/member/add', { peerURLs: [peerUrl], isLearner: true })) };
+      } catch {
+        /* try the next sibling */
+      }
+    }
+    await pause(200);
+  }
+  throw new Error(`no live etcd member to join within ${ETCD_JOIN_TIMEOUT_MS} ms`);
+}
+
+/** Starts our etcd member; resolves once it serves and votes. Rejects (the node never boots) when it cannot. */
+async function startEtcd() {
+  const clientUrl = `http://127.0.0.1:${await freePort()}`;
+  const peerUrl = `http://127.0.0.1:${await freePort()}`;
+  // Written BEFORE member add: an added member that never starts has no name, the provider finds it by this peer URL.
+  writeEtcdInfo({ name: machine, clientUrl, peerUrl, state: 'adding' });
+  let initialCluster = `${machine}=${peerUrl}`;
+  let clusterState = 'new';
+  let memberId;
+  let via;
+  if (etcdMode === 'join') {
+    const added = await addSelfAsLearner(peerUrl);
+    via = added.via;
+    memberId = added.member.ID;
+    // As `etcdctl member add` prints ETCD_INITIAL_CLUSTER: every member's peer URLs, ours under our name.
+    initialCluster = added.members
+      .flatMap((m) => (m.peerURLs ?? []).map((u) => `${m.ID === memberId ? machine : m.name || `unstarted-${m.ID}`}=${u}`))
+      .join(',');
+    clusterState = 'existing';
+  }
+  writeEtcdInfo({ state: 'starting', ...(memberId ? { id: memberId } : {}) });
+  const log = fs.openSync(path.join(dir, 'etcd.log'), 'a');
+  etcdChild = spawn(
+    etcdBin,
+    [
+      `--name=${machine}`,
+      `--data-dir=${path.join(dir, 'etcd-data')}`,
+      `--listen-client-urls=${clientUrl}`,
+      `--advertise-client-urls=${clientUrl}`,
+      `--listen-peer-urls=${peerUrl}`,
+      `--initial-advertise-peer-urls=${peerUrl}`,
+      `--initial-cluster=${initialCluster}`,
+      `--initial-cluster-state=${clusterState}`,
+      `--initial-cluster-token=${args.uid ?? 'capstan'}`,
+      `--heartbeat-interval=${etcdHeartbeatMs}`,
+      `--election-timeout=${etcdElectionMs}`,
+      '--log-outputs=stderr',
+    ],
+    { stdio: ['ignore', log, log], cwd: dir },
+  );
+  fs.closeSync(log);
+  etcdChild.on('error', (error) => writeEtcdInfo({ state: 'failed', error: error.message }));
+  etcdChild.on('exit', (code, signal) => {
+    // A removed member stops by itself ("the member has been permanently removed from the cluster").
+    writeEtcdInfo({ state: 'stopped', exit: signal ?? code });
+  });
+  writeEtcdInfo({ pid: etcdChild.pid });
+  const deadline = Date.now() + ETCD_JOIN_TIMEOUT_MS;
+  for (;;) {
+    if (etcdChild.exitCode !== null || dirGone()) throw new Error('etcd exited before it served');
+    if (Date.now() > deadline) throw new Error('etcd did not become healthy');
+    try {
+      const status = await etcdCall(clientUrl, '/v3/maintenance/status', {}, 1000);
+      if (status.leader && status.leader !== '0') {
+        if (!memberId) break;
+        // "can only promote a learner member which is in sync with leader": retry until it is. A learner serves no
+        // cluster RPCs itself: promote through the member we were added by (or any started sibling).
+        await etcdCall(siblingClientUrls().includes(via) ? via : (siblingClientUrls()[0] ?? via), '/v3/cluster/member/promote', { ID: memberId }, 2000);
+        break;
+      }
+    } catch (error) {
+      if (/is not a learner/.test(String(error?.message))) break; // promoted by an earlier attempt
+    }
+    await pause(50);
+  }
+  writeEtcdInfo({ state: 'started' });
+}
+
 function boot() {
   if (state.faults.neverBoot) return; // the kubelet never comes up: no node, no callback
   state.registered = true;
@@ -272,6 +463,7 @@ const server = http.createServer(async (req, res) => {
   }
 });
 
+process.on('exit', stopEtcd);
 process.on('SIGTERM', () => exit(0));
 process.on('SIGINT', () => exit(0));
 process.on('SIGHUP', () => exit(0));
@@ -284,7 +476,14 @@ server.listen(0, '127.0.0.1', () => {
   } catch {
     exit(1); // the state dir vanished before we started: nobody wants this machine
   }
-  setTimeout(boot, Math.max(0, bootMs));
+  const booted = pause(Math.max(0, bootMs));
+  if (etcdMode === 'new' || etcdMode === 'join') {
+    if (state.faults.neverBoot) return; // kubeadm never ran: no etcd member either
+    // The node registers once its etcd member serves (kubeadm join: the control plane is up before the kubelet reports Ready).
+    Promise.all([booted, startEtcd()]).then(boot, (error) => writeEtcdInfo({ state: 'failed', error: error.message }));
+  } else {
+    void booted.then(boot);
+  }
 });
 
 setInterval(() => {

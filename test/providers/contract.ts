@@ -1,5 +1,5 @@
 /**
- * The provider contract suite: one `it` per testable MUST/SHOULD rule of functions/domain/provider.ts (P1–P9, P6a),
+ * The provider contract suite: one `it` per testable MUST/SHOULD rule of functions/domain/provider.ts (P1–P12, P6a),
  * run against every provider (`describeProviderContract('local', makeLocalHarness)`, the EC2 provider with SDK mocks).
  *
  * A provider joins by writing a harness factory. The harness is deliberately small:
@@ -62,6 +62,8 @@ export interface ContractOptions {
   readonly observesCallbacks?: boolean;
   /** How long to wait for a node to register or a callback to arrive. @default 10000 */
   readonly readyTimeoutMs?: number;
+  /** Whether the harness's control-plane machines run real etcd members (P10, P11 are generated only then). @default false */
+  readonly etcd?: boolean;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -301,6 +303,59 @@ export function describeProviderContract(name: string, make: () => Promise<Provi
         expect(await h.provider.getNode(h.cluster, machine)).toMatchObject({ cordoned: true, pods: 0 });
       });
     });
+
+    describe('Node deletion', () => {
+      it('P12 deleteNode removes the Node of a deleted machine, and an absent Node is success', async () => {
+        // Prepare
+        const machine = machineName('p12');
+        const created = await h.provider.createMachine(request(machine));
+        await waitForNode(h.cluster, machine);
+        await h.provider.deleteMachine(h.scope, created);
+        // Act
+        await h.provider.deleteNode(h.cluster, machine);
+        // Assess
+        await expect(h.provider.deleteNode(h.cluster, machine)).resolves.toBeUndefined();
+        await expect(h.provider.deleteNode(h.cluster, machineName('never'))).resolves.toBeUndefined();
+        expect(await h.provider.getNode(h.cluster, machine)).toBeUndefined();
+        expect((await h.provider.listNodes(h.cluster)).has(machine)).toBe(false);
+      });
+    });
+
+    if (options.etcd) {
+      describe('etcd membership', () => {
+        const cp = (n: number) => `${h.cluster.name}-cp-${n}`;
+        const createCp = async (name: string) => {
+          await h.provider.createMachine(request(name, { role: 'control-plane', pool: 'control-plane' }));
+          await waitForNode(h.cluster, name);
+        };
+
+        it('P10 P11 each control-plane machine is one member; removal moves leadership off, removes, and is idempotent', async () => {
+          // Prepare
+          for (const n of [1, 2, 3]) await createCp(cp(n));
+          const before = await h.provider.listEtcdMembers(h.cluster);
+          const leader = before.find((m) => m.leader);
+          // Act
+          const first = await h.provider.removeControlPlaneMember(h.cluster, leader!.name);
+          const again = await h.provider.removeControlPlaneMember(h.cluster, leader!.name);
+          // Assess
+          expect(before.map((m) => ({ name: m.name, healthy: m.healthy, learner: m.learner })).sort((a, b) => a.name.localeCompare(b.name))).toEqual(
+            [1, 2, 3].map((n) => ({ name: cp(n), healthy: true, learner: false })),
+          );
+          expect(first).toMatchObject({ removed: true, leadershipMoved: true });
+          expect([...first.members].sort()).toEqual([1, 2, 3].map(cp).filter((n) => n !== leader!.name));
+          expect(again).toMatchObject({ removed: false, leadershipMoved: false });
+          const after = await h.provider.listEtcdMembers(h.cluster);
+          expect(after.map((m) => m.name).sort()).toEqual([...first.members].sort());
+          expect(after.filter((m) => m.leader)).toHaveLength(1);
+        }, 60_000);
+
+        it('P11 fails with ProviderUnavailableError rather than remove the last member', async () => {
+          await createCp(cp(1));
+          await expect(h.provider.removeControlPlaneMember(h.cluster, cp(1))).rejects.toMatchObject({ name: 'ProviderUnavailableError' });
+          expect((await h.provider.listEtcdMembers(h.cluster)).map((m) => m.name)).toEqual([cp(1)]);
+        }, 60_000);
+      });
+    }
 
     describe('secrets', () => {
       it('P9 never returns the callback token from create or list', async () => {

@@ -160,6 +160,39 @@ export async function destroyHome(home: string): Promise<void> {
     }
   }
   if (survivors.length > 0) throw new Error(`machine agents survived cleanup: ${survivors.join(', ')}`);
+  const etcds = await strayEtcds(home);
+  if (etcds.length > 0) throw new Error(`etcd members survived cleanup: ${etcds.join(', ')}`);
+}
+
+/**
+ * pids of etcd processes whose data dir is under `home` (read from /proc), after giving exiting agents a moment to
+ * take their members down; any found are SIGKILLed so one failure never leaks into the next test.
+ */
+export async function strayEtcds(home: string, graceMs = 2000): Promise<number[]> {
+  const find = async () => {
+    const out: number[] = [];
+    for (const entry of await fs.readdir('/proc').catch(() => [] as string[])) {
+      if (!/^\d+$/.test(entry)) continue;
+      const cmdline = await fs.readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+      const stat = await fs.readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+      if (!/\) Z /.test(stat) && cmdline.split('\0').some((a) => a.startsWith(`--data-dir=${home}/`))) out.push(Number(entry));
+    }
+    return out;
+  };
+  const deadline = Date.now() + graceMs;
+  let found = await find();
+  while (found.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    found = await find();
+  }
+  for (const pid of found) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  return found;
 }
 
 /** A fresh local provider harness, plus the handles local tests need. */

@@ -14,7 +14,7 @@ import { isAgentAlive, readMachineFile, waitForExit } from '../../providers/loca
 import { describeProviderContract } from './contract.js';
 import { makeLocalHarness, type LocalHarness } from './local-harness.js';
 
-describeProviderContract('local', () => makeLocalHarness(), { faultKinds: ['throttled', 'unavailable', 'capacity'] });
+describeProviderContract('local', () => makeLocalHarness(), { faultKinds: ['throttled', 'unavailable', 'capacity'], etcd: true });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -72,6 +72,12 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
       if ((m = /^\/api\/v1\/nodes\/([^/]+)$/.exec(url.pathname))) {
         const node = nodes.get(m[1]!);
         if (!node) return send(res, 404, notFound('nodes', m[1]!));
+        // DELETE answers the deleted object (200) and a second DELETE 404:
+        // https://kubernetes.io/docs/reference/kubernetes-api/cluster-resources/node-v1/#delete-delete-a-node
+        if (req.method === 'DELETE') {
+          nodes.delete(m[1]!);
+          return send(res, 200, node);
+        }
         if (req.method === 'PATCH') {
           if (req.headers['content-type'] !== 'application/merge-patch+json') return send(res, 415, { kind: 'Status', code: 415 });
           node.spec = { ...node.spec, ...body.spec };
