@@ -214,6 +214,12 @@ function ec2Resources(call: AwsCall, world: World): Authorized[] {
     case 'StartInstances':
     case 'RebootInstances':
       return (i.InstanceIds as string[]).map((id) => existing('instance', id));
+    case 'CreateTags':
+      // Tagging an existing resource (not in a create call): only instances are mapped so far.
+      return (i.Resources as string[]).map((id) => {
+        if (!id.startsWith('i-')) throw new Error(`ec2:CreateTags: only instance IDs are mapped, got ${id}`);
+        return { ...existing('instance', id), context: { ...existing('instance', id).context, ...requestTagContext(toTags(i.Tags)) } };
+      });
     default:
       throw new Error(`ec2:${call.action}: no resource mapping (add one from the Service Authorization Reference)`);
   }
