@@ -61,8 +61,9 @@ echo "solo-clone: $source_kind copy in $clone ($(git -C "$repo" rev-parse --shor
 
 # A quick early warning for what the suite cannot see (README and docs commands): no path may leave the repository
 # through ../shared.
-if grep -rnI --exclude-dir=node_modules --exclude-dir=.git -e '\.\./shared/' . ; then
-  echo "solo-clone: the lines above point outside the repository (../shared/)" >&2
+# (The bracket keeps this line from matching itself.)
+if grep -rnI --exclude-dir=node_modules --exclude-dir=.git -e '\.\./shar[e]d/' . ; then
+  echo "solo-clone: the lines above point outside the repository, into a shared directory beside it" >&2
   exit 1
 fi
 
