@@ -1,9 +1,14 @@
 /**
  * Machine images: the AMI of a machine template, or the one for its Kubernetes version.
  *
- * Convention when the template names no `imageId`: Cluster API's AWS provider (CAPA) publishes Ubuntu images built
- * by image-builder from AWS account `258751437250`, named `capa-ami-ubuntu-24.04-<version>-<timestamp>` (kubeadm,
- * kubelet, containerd and the AWS CLI preinstalled). Capstan takes the newest available x86_64 image of that name.
+ * Convention when the template names no `imageId`: Cluster API's AWS provider (CAPA) publishes Ubuntu 24.04 images
+ * built by image-builder, named `capa-ami-ubuntu-24.04-v<version>-<timestamp>` (kubeadm, kubelet, containerd and the
+ * AWS CLI preinstalled), from the CNCF-owned account `819546954734`. Capstan takes the newest available x86_64 HVM
+ * image of that name, with the filters CAPA's own lookup uses.
+ * Source: cluster-api-provider-aws `pkg/cloud/services/ec2/ami.go` (`DefaultMachineAMIOwnerID`, `DefaultAmiNameFormat`,
+ * `defaultMachineAMILookupBaseOS`, `DefaultAMILookup`) and docs/book/src/topics/images/built-amis.md: the old
+ * VMware-owned account `258751437250` was lost and its images deleted; publishing restarted from v1.29.9, for the
+ * latest three minor releases only (older versions need your own `imageId`).
  * Resolutions are cached per region + version (and per image id) for the life of the process: images of a released
  * version do not change, and the cache saves one DescribeImages per machine.
  */
@@ -11,12 +16,18 @@ import { DescribeImagesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { ProviderRejectedError } from '../../functions/domain/errors.js';
 import { withThrottleRetries, type RetryOptions } from './aws-errors.js';
 
-/** The AWS account that owns CAPA's public AMIs. */
-export const CAPA_AMI_OWNER = '258751437250';
+/** The AWS account that owns CAPA's public AMIs (CNCF; CAPA's `DefaultMachineAMIOwnerID`). */
+export const CAPA_AMI_OWNER = '819546954734';
 
-/** The CAPA AMI name pattern of a Kubernetes version. */
+/** The account CAPA published from until it lost access; its images were deleted. Never look images up there. */
+export const FORMER_CAPA_AMI_OWNER = '258751437250';
+
+/**
+ * The CAPA AMI name pattern of a Kubernetes version. CAPA's format is `capa-ami-{{.BaseOS}}-?{{.K8sVersion}}-*` with
+ * the version's `v` stripped (`?` stands for the `v`); Capstan versions always carry the `v`, so it is spelt out.
+ */
 export function capaImageName(version: string, os = 'ubuntu-24.04'): string {
-  return `capa-ami-${os}-${version}-*`;
+  return `capa-ami-${os}-v${version.replace(/^v/, '')}-*`;
 }
 
 /** An image and the device name of its root volume (needed to size and encrypt it). */
@@ -67,6 +78,7 @@ export class ImageResolver {
                     { Name: 'name', Values: [pattern] },
                     { Name: 'state', Values: ['available'] },
                     { Name: 'architecture', Values: ['x86_64'] },
+                    { Name: 'virtualization-type', Values: ['hvm'] },
                   ],
                 },
           ),

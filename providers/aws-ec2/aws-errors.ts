@@ -33,6 +33,18 @@ const UNAVAILABLE = new Set(['ServiceUnavailable', 'InternalError', 'InternalFai
 /** Codes that mean "no capacity for this instance here": try another failure domain. */
 const CAPACITY = new Set(['InsufficientInstanceCapacity', 'InsufficientCapacity', 'InsufficientHostCapacity', 'InsufficientReservedInstanceCapacity', 'Unsupported', 'InsufficientFreeAddressesInSubnet']);
 
+/**
+ * An answer about something that exists but has not propagated yet: an instance profile created moments ago (IAM is
+ * eventually consistent; RunInstances answers `InvalidParameterValue: Invalid IAM Instance Profile name` for a while,
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency),
+ * or an EC2 id used right after it was returned
+ * (https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html). Retryable: the workflow bounds it.
+ */
+function isPropagationDelay(code: string, error: unknown): boolean {
+  const message = error instanceof Error ? error.message : '';
+  return (code === 'InvalidParameterValue' || code === 'InvalidParameterCombination') && /iam instance profile/i.test(message);
+}
+
 /** The AWS error code of an SDK error (`name`, or `Code` for some XML services), if any. */
 export function awsErrorCode(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
@@ -66,6 +78,7 @@ export function toProviderError(error: unknown, context: { readonly operation: s
   const code = awsErrorCode(error) ?? 'UnknownError';
   const message = `${context.operation}: ${code}: ${error instanceof Error ? error.message : String(error)}`;
   if (THROTTLING.has(code)) return new ProviderThrottledError(message);
+  if (isPropagationDelay(code, error)) return new ProviderUnavailableError(`${message} (not propagated yet: retry)`);
   if (CAPACITY.has(code)) return new ProviderCapacityError(message, context.failureDomain);
   if (UNAVAILABLE.has(code)) return new ProviderUnavailableError(message);
   const status = httpStatus(error);

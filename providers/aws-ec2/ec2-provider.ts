@@ -50,7 +50,7 @@ import {
   type ProviderScope,
 } from '../../functions/domain/provider.js';
 import { ImageResolver, type ImageResolverOptions } from './ami.js';
-import { hasAwsCode, withThrottleRetries, type RetryOptions } from './aws-errors.js';
+import { hasAwsCode, realSleep, withThrottleRetries, type RetryOptions } from './aws-errors.js';
 import { clusterSecretNames, encodeUserData, ensureClusterSecrets, renderUserData, type BootstrapKind } from './bootstrap.js';
 import type { MemberClients, MemberCredentials } from './credentials.js';
 import { deleteNetwork, ensureNetwork, machinePlacement, type MachinePlacement, type NetworkContext } from './infrastructure.js';
@@ -58,7 +58,7 @@ import { COMPONENTS, COMPONENT_TAG, resourceTags, tagList, tagMap, targetGroupNa
 import { NodeOperations } from './nodes.js';
 import { execRunner, PodEtcd, type EtcdctlRunner } from './etcd.js';
 import { loadKubernetesClient } from './kube-client.js';
-import { DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeTargetGroupsCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 
 /** Instance profiles machines run with (created by the member-account stack). */
 export interface InstanceProfiles {
@@ -86,6 +86,8 @@ export interface Ec2ProviderOptions {
   readonly images?: ImageResolverOptions;
   /** @default DEFAULT_INSTANCE_PROFILES */
   readonly instanceProfiles?: InstanceProfiles;
+  /** How long createMachine waits for a control-plane instance to be `running` before registering it. @default 8 checks, 1 s doubling to 8 s */
+  readonly registration?: { readonly attempts?: number; readonly intervalMs?: number };
 }
 
 const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped', 'shutting-down'];
@@ -162,6 +164,7 @@ export class Ec2Provider implements MachineProvider {
   async ensureInfrastructure(cluster: ClusterRef, spec: ClusterSpec): Promise<InfrastructureStatus> {
     return this.options.credentials.withMemberClients(cluster.scope, async (c) => {
       const status = await ensureNetwork(this.ctx(c, cluster, spec));
+      await this.registerRunningControlPlanes(c, cluster.uid);
       await ensureClusterSecrets(c.secrets, cluster, { tags: this.secretTags(cluster, spec), ...(this.options.retry ? { retry: this.options.retry } : {}) });
       return status;
     });
@@ -212,6 +215,7 @@ export class Ec2Provider implements MachineProvider {
         }
       }
       if (request.role === 'control-plane') await this.register(c, cluster.uid, instance!.InstanceId!);
+      else await this.awaitVisible(c, instance!.InstanceId!);
       return toProviderMachine(instance!)!;
     });
   }
@@ -228,8 +232,15 @@ export class Ec2Provider implements MachineProvider {
   async deleteMachine(scope: ProviderScope, machine: Pick<ProviderMachine, 'name' | 'providerId' | 'cluster'>): Promise<void> {
     return this.options.credentials.withMemberClients(scope, async (c) => {
       const id = instanceIdOf(machine.providerId);
+      // An id EC2 answers NotFound for may be one it has not propagated yet (a delete right after the create), not one
+      // that is gone: terminate it anyway; TerminateInstances' own NotFound then means gone (P4).
+      // https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html
+      const byId = async (instanceId: string): Promise<Instance[]> => {
+        const described = await this.describeIds(c.ec2, [instanceId]);
+        return described.length > 0 ? described : [{ InstanceId: instanceId }];
+      };
       const found = id
-        ? await this.describeIds(c.ec2, [id])
+        ? await byId(id)
         : await this.describe(c.ec2, [
             { Name: `tag:${TAGS.managed}`, Values: ['true'] },
             { Name: `tag:${TAGS.cluster}`, Values: [machine.cluster] },
@@ -449,12 +460,77 @@ export class Ec2Provider implements MachineProvider {
     });
   }
 
-  /** Adds a control-plane instance to the API target group (idempotent on AWS). */
+  /**
+   * Adds a control-plane instance to the API target group once it is `running` (idempotent on AWS).
+   *
+   * ELBv2 RegisterTargets: "If the target is an EC2 instance, it must be in the running state when you register it"
+   * (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_RegisterTargets.html), else
+   * InvalidTarget. Right after RunInstances the instance is `pending` and DescribeInstances may not know its id yet
+   * (InvalidInstanceID.NotFound: https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html), so
+   * this polls with a bound:
+   *
+   *   RunInstances ─ Describe: NotFound ─ pending ─ … ─ running ─ RegisterTargets
+   *                  └──────── ≤ attempts, interval doubling to 8 s (~40 s) ────────┘
+   *
+   * Past the bound it throws ProviderUnavailableError (the workflow retries CreateMachine on that name; the retry
+   * finds the instance and comes back here). An instance on its way out is not registered (health checks replace it).
+   */
   private async register(c: MemberClients, uid: string, instanceId: string): Promise<void> {
+    const attempts = Math.max(1, this.options.registration?.attempts ?? 8);
+    const sleep = this.options.retry?.sleep ?? realSleep;
+    let state = 'unknown';
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const [instance] = await this.describeIds(c.ec2, [instanceId]); // [] while EC2 does not know the id yet
+      state = instance?.State?.Name ?? 'not visible yet';
+      if (state === 'running') break;
+      if (instance && state !== 'pending') return; // stopping, shutting-down, terminated: never serves the API
+      if (attempt < attempts) await sleep(Math.min(8000, (this.options.registration?.intervalMs ?? 1000) * 2 ** (attempt - 1)));
+    }
+    if (state !== 'running') throw new ProviderUnavailableError(`instance ${instanceId}: ${state} after ${attempts} checks; registers with the API load balancer once running`);
     const arn = await this.targetGroupArn(c, uid);
     if (!arn) throw new ProviderUnavailableError(`API target group ${targetGroupName(uid)} not found: ensure infrastructure first`);
-    await this.call('RegisterTargets', () => c.elb.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: [{ Id: instanceId, Port: 6443 }] })));
+    await this.call('RegisterTargets', async () => {
+      try {
+        await c.elb.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: [{ Id: instanceId, Port: 6443 }] }));
+      } catch (error) {
+        // ELB's view of the instance may lag EC2's: retryable (bounded by the workflow), not a rejected request.
+        if (hasAwsCode(error, 'InvalidTarget')) throw new ProviderUnavailableError(`RegisterTargets ${instanceId}: InvalidTarget: ${(error as Error).message}`);
+        throw error;
+      }
+    });
   }
+
+  /**
+   * Waits (bounded, like `register`) until DescribeInstances knows a just-launched instance, so that the next
+   * listMachines — the planner's view — sees it (EC2 is eventually consistent:
+   * https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html). Past the bound it returns anyway: the
+   * ClientToken keeps a retry from launching a second one.
+   */
+  private async awaitVisible(c: MemberClients, instanceId: string): Promise<void> {
+    const attempts = Math.max(1, this.options.registration?.attempts ?? 8);
+    const sleep = this.options.retry?.sleep ?? realSleep;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      if ((await this.describeIds(c.ec2, [instanceId])).length > 0) return;
+      if (attempt < attempts) await sleep(Math.min(8000, (this.options.registration?.intervalMs ?? 1000) * 2 ** (attempt - 1)));
+    }
+  }
+
+  /**
+   * Repair: every running control-plane instance of the cluster is in the API target group (one that a crash left
+   * unregistered, or one registered by hand elsewhere and removed). Pending ones are left to createMachine.
+   */
+  private async registerRunningControlPlanes(c: MemberClients, uid: string): Promise<void> {
+    const arn = await this.targetGroupArn(c, uid);
+    if (!arn) return;
+    const running = (await this.describe(c.ec2, [...this.identityFilters(uid), { Name: `tag:${TAGS.role}`, Values: ['control-plane' satisfies MachineRole] }]))
+      .filter((i) => i.State?.Name === 'running' && i.InstanceId)
+      .map((i) => i.InstanceId!);
+    if (running.length === 0) return;
+    const health = await this.call('DescribeTargetHealth', () => c.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn })));
+    const registered = new Set((health.TargetHealthDescriptions ?? []).map((d) => d.Target?.Id));
+    for (const id of running.filter((i) => !registered.has(i))) await this.register(c, uid, id);
+  }
+
 
   /** Removes a control-plane instance from the API target group before it is terminated (drains connections). */
   private async deregister(c: MemberClients, uid: string, instanceId: string): Promise<void> {

@@ -62,7 +62,7 @@ import {
 import type { ClusterSpec } from '../../functions/domain/cluster.js';
 import type { ClusterRef, InfrastructureStatus } from '../../functions/domain/provider.js';
 import { TAGS } from '../../functions/domain/provider.js';
-import { hasAwsCode, withThrottleRetries, type RetryOptions } from './aws-errors.js';
+import { hasAwsCode, realSleep, withThrottleRetries, type RetryOptions } from './aws-errors.js';
 import {
   API_SERVER_PORT,
   COMPONENTS,
@@ -120,6 +120,24 @@ export interface ObservedNetwork {
 }
 
 const call = <T>(ctx: NetworkContext, operation: string, fn: () => Promise<T>): Promise<T> => withThrottleRetries(operation, fn, ctx.retry);
+
+/**
+ * A call that uses an id EC2 returned moments ago. EC2 is eventually consistent: "if you run a command to modify or
+ * describe the resource that you just created, its ID might not have propagated throughout the system, and you will
+ * get an error responding that the resource does not exist" (https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html,
+ * which names InvalidGroup.NotFound after CreateSecurityGroup). Retries those codes with backoff, 6 tries, < 16 s.
+ */
+async function afterCreate<T>(ctx: NetworkContext, operation: string, codes: readonly string[], fn: () => Promise<T>): Promise<T> {
+  const sleep = ctx.retry?.sleep ?? realSleep;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call(ctx, operation, fn);
+    } catch (error) {
+      if (attempt >= 6 || !isNotFound(error, ...codes)) throw error;
+      await sleep(500 * 2 ** (attempt - 1));
+    }
+  }
+}
 
 function infra(spec: ClusterSpec) {
   if (spec.infrastructure.provider !== 'aws') throw new Error(`spec.infrastructure.provider: must be aws, got ${spec.infrastructure.provider}`);
@@ -279,12 +297,17 @@ export async function ensureNetwork(ctx: NetworkContext): Promise<Infrastructure
     vpcId = out.Vpc!.VpcId!;
     vpcCidr = out.Vpc?.CidrBlock ?? vpcCidr;
     // Only one attribute per call; done at creation (a crash in between leaves DNS support on, hostnames off).
-    await call(ctx, 'ModifyVpcAttribute', () => ctx.ec2.send(new ModifyVpcAttributeCommand({ VpcId: vpcId, EnableDnsSupport: { Value: true } })));
-    await call(ctx, 'ModifyVpcAttribute', () => ctx.ec2.send(new ModifyVpcAttributeCommand({ VpcId: vpcId, EnableDnsHostnames: { Value: true } })));
+    await afterCreate(ctx, 'ModifyVpcAttribute', ['InvalidVpcID.NotFound'], () => ctx.ec2.send(new ModifyVpcAttributeCommand({ VpcId: vpcId, EnableDnsSupport: { Value: true } })));
+    await afterCreate(ctx, 'ModifyVpcAttribute', ['InvalidVpcID.NotFound'], () => ctx.ec2.send(new ModifyVpcAttributeCommand({ VpcId: vpcId, EnableDnsHostnames: { Value: true } })));
   }
 
   let natReady = true;
-  if (!observed.byo) natReady = await ensureManagedNetwork(ctx, observed, vpcId, vpcCidr, azs);
+  if (!observed.byo) {
+    const managed = await ensureManagedNetwork(ctx, observed, vpcId, vpcCidr, azs);
+    natReady = managed.natAvailable;
+    // The subnets as created or found: never re-read right after creating them (a Describe may not list them yet).
+    observed = { ...observed, subnets: managed.subnets };
+  }
 
   // Security groups (both modes).
   const cpSg = observed.controlPlaneSg?.groupId ?? (await createSecurityGroup(ctx, vpcId, COMPONENTS.controlPlaneSecurityGroup, 'control plane'));
@@ -294,7 +317,6 @@ export async function ensureNetwork(ctx: NetworkContext): Promise<Infrastructure
   await authorizeMissing(ctx, nodeSg, rules.node, observed.nodeSg?.rules);
 
   // API server load balancer: public subnets (managed) or the given subnets (BYO), at most one per AZ.
-  if (!observed.byo) observed = { ...observed, subnets: (await observeNetwork(ctx)).subnets };
   const lbSubnets = pickOnePerAz(observed.subnets.filter((s) => (observed.byo ? true : s.component === COMPONENTS.publicSubnet)));
   let lb = observed.loadBalancer;
   if (!lb) {
@@ -349,8 +371,11 @@ export async function ensureNetwork(ctx: NetworkContext): Promise<Infrastructure
     );
   }
   const machineSubnets = observed.subnets.filter((s) => (observed.byo ? true : s.component === COMPONENTS.privateSubnet));
+  // An NLB is `provisioning` for a few minutes after CreateLoadBalancer; its DNS name does not resolve until it is
+  // `active` (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_LoadBalancerState.html), and
+  // kubeadm init talks to the cluster through it: not ready before.
   return {
-    ready: natReady && lb.dnsName !== '',
+    ready: natReady && lb.dnsName !== '' && lb.state === 'active',
     ...(lb.dnsName ? { controlPlaneEndpoint: `https://${lb.dnsName}:${API_SERVER_PORT}` } : {}),
     failureDomains: [...new Set(machineSubnets.map((s) => s.availabilityZone))].sort(),
   };
@@ -362,10 +387,17 @@ function pickOnePerAz(subnets: readonly ObservedSubnet[]): ObservedSubnet[] {
   return [...seen.values()];
 }
 
-/** Subnets, gateways and routes of a Capstan-made VPC. Returns whether the NAT gateway (egress) is available. */
-async function ensureManagedNetwork(ctx: NetworkContext, observed: ObservedNetwork, vpcId: string, vpcCidr: string, azs: string[]): Promise<boolean> {
+/** Subnets, gateways and routes of a Capstan-made VPC. Returns the subnets and whether the NAT gateway (egress) is available. */
+async function ensureManagedNetwork(
+  ctx: NetworkContext,
+  observed: ObservedNetwork,
+  vpcId: string,
+  vpcCidr: string,
+  azs: string[],
+): Promise<{ natAvailable: boolean; subnets: ObservedSubnet[] }> {
   const plan = carveSubnets(vpcCidr, azs);
   const subnetIds = { public: [] as string[], private: [] as string[] };
+  const subnets: ObservedSubnet[] = [];
   for (const p of plan) {
     for (const [kind, component, cidr, roleTag] of [
       ['public', COMPONENTS.publicSubnet, p.publicCidr, 'kubernetes.io/role/elb'],
@@ -374,9 +406,10 @@ async function ensureManagedNetwork(ctx: NetworkContext, observed: ObservedNetwo
       const found = observed.subnets.find((s) => s.component === component && s.availabilityZone === p.availabilityZone);
       if (found) {
         subnetIds[kind].push(found.subnetId);
+        subnets.push(found);
         continue;
       }
-      const out = await call(ctx, 'CreateSubnet', () =>
+      const out = await afterCreate(ctx, 'CreateSubnet', ['InvalidVpcID.NotFound'], () =>
         ctx.ec2.send(
           new CreateSubnetCommand({
             VpcId: vpcId,
@@ -387,6 +420,7 @@ async function ensureManagedNetwork(ctx: NetworkContext, observed: ObservedNetwo
         ),
       );
       subnetIds[kind].push(out.Subnet!.SubnetId!);
+      subnets.push({ subnetId: out.Subnet!.SubnetId!, availabilityZone: p.availabilityZone, component, cidr });
     }
   }
 
@@ -396,7 +430,7 @@ async function ensureManagedNetwork(ctx: NetworkContext, observed: ObservedNetwo
     igwId = out.InternetGateway!.InternetGatewayId!;
   }
   if (!observed.internetGateway?.attachedVpcs.includes(vpcId)) {
-    await call(ctx, 'AttachInternetGateway', () => ctx.ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: igwId, VpcId: vpcId })));
+    await afterCreate(ctx, 'AttachInternetGateway', ['InvalidInternetGatewayID.NotFound', 'InvalidVpcID.NotFound'], () => ctx.ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: igwId, VpcId: vpcId })));
   }
 
   let nat = observed.natGateways[0];
@@ -406,7 +440,7 @@ async function ensureManagedNetwork(ctx: NetworkContext, observed: ObservedNetwo
       const out = await call(ctx, 'AllocateAddress', () => ctx.ec2.send(new AllocateAddressCommand({ Domain: 'vpc', TagSpecifications: tagSpec(ctx, 'elastic-ip', COMPONENTS.natEip) })));
       allocationId = out.AllocationId!;
     }
-    const out = await call(ctx, 'CreateNatGateway', () =>
+    const out = await afterCreate(ctx, 'CreateNatGateway', ['InvalidSubnetID.NotFound', 'InvalidAllocationID.NotFound'], () =>
       ctx.ec2.send(
         new CreateNatGatewayCommand({
           SubnetId: subnetIds.public[0]!,
@@ -418,12 +452,14 @@ async function ensureManagedNetwork(ctx: NetworkContext, observed: ObservedNetwo
     );
     nat = { id: out.NatGateway!.NatGatewayId!, state: out.NatGateway?.State ?? 'pending' };
   }
+  // A NAT gateway is `pending` for a minute or two after CreateNatGateway
+  // (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_NatGateway.html, State).
   const natAvailable = nat.state === 'available';
 
   await ensureRouteTable(ctx, observed, vpcId, COMPONENTS.publicRouteTable, subnetIds.public, { GatewayId: igwId });
   // A route to a NAT gateway that is still pending is refused: add it on a later run.
   await ensureRouteTable(ctx, observed, vpcId, COMPONENTS.privateRouteTable, subnetIds.private, natAvailable ? { NatGatewayId: nat.id } : undefined);
-  return natAvailable;
+  return { natAvailable, subnets };
 }
 
 async function ensureRouteTable(
@@ -443,7 +479,7 @@ async function ensureRouteTable(
     id = out.RouteTable!.RouteTableId!;
   }
   if (target && !found?.hasDefaultRoute) {
-    await call(ctx, 'CreateRoute', async () => {
+    await afterCreate(ctx, 'CreateRoute', ['InvalidRouteTableID.NotFound', 'InvalidGatewayID.NotFound', 'InvalidNatGatewayID.NotFound'], async () => {
       try {
         await ctx.ec2.send(new CreateRouteCommand({ RouteTableId: id, DestinationCidrBlock: '0.0.0.0/0', ...target }));
       } catch (error) {
@@ -454,7 +490,7 @@ async function ensureRouteTable(
   const associated = new Set((found?.associations ?? []).map((a) => a.subnetId));
   for (const subnetId of subnetIds) {
     if (associated.has(subnetId)) continue;
-    await call(ctx, 'AssociateRouteTable', () => ctx.ec2.send(new AssociateRouteTableCommand({ RouteTableId: id, SubnetId: subnetId })));
+    await afterCreate(ctx, 'AssociateRouteTable', ['InvalidRouteTableID.NotFound', 'InvalidSubnetID.NotFound'], () => ctx.ec2.send(new AssociateRouteTableCommand({ RouteTableId: id, SubnetId: subnetId })));
   }
 }
 
@@ -472,16 +508,31 @@ async function createSecurityGroup(ctx: NetworkContext, vpcId: string, component
   return out.GroupId!;
 }
 
+/**
+ * Adds the rules the group lacks, in one call.
+ *
+ * Note: AuthorizeSecurityGroupIngress is all or nothing: one rule that already exists fails the whole request with
+ * InvalidPermission.Duplicate and adds none of the others
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AuthorizeSecurityGroupIngress.html; error codes:
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html). Our view of the group may be stale
+ * (rule changes propagate with a delay) or another run may have added some: then add them one by one, each
+ * duplicate being success. A group created moments ago may be unknown yet (InvalidGroup.NotFound): retried.
+ */
 async function authorizeMissing(ctx: NetworkContext, groupId: string, desired: readonly IngressRule[], existing: ReadonlySet<string> | undefined): Promise<void> {
   const missing = desired.filter((r) => !existing?.has(ruleKey(r)));
   if (missing.length === 0) return;
-  await call(ctx, 'AuthorizeSecurityGroupIngress', async () => {
-    try {
-      await ctx.ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: missing.map(toPermission) }));
-    } catch (error) {
-      if (!hasAwsCode(error, 'InvalidPermission.Duplicate')) throw error;
-    }
-  });
+  const authorize = (rules: readonly IngressRule[]) =>
+    afterCreate(ctx, 'AuthorizeSecurityGroupIngress', ['InvalidGroup.NotFound'], async () => {
+      try {
+        await ctx.ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: rules.map(toPermission) }));
+        return true;
+      } catch (error) {
+        if (hasAwsCode(error, 'InvalidPermission.Duplicate')) return false;
+        throw error;
+      }
+    });
+  if (await authorize(missing)) return;
+  for (const rule of missing) await authorize([rule]);
 }
 
 /**

@@ -80,7 +80,8 @@ export async function makeEc2Harness(options: FakeAwsOptions = {}) {
   // The contract creates machines without ensureInfrastructure (the local provider needs none); EC2 machines need a
   // network, so the harness prepares one for each cluster incarnation the suite uses.
   for (const ref of [cluster, { ...cluster, uid: `${cluster.uid}-2` }, { ...cluster, name: `${cluster.name}-b`, uid: `${cluster.uid}-b` }]) {
-    await provider.ensureInfrastructure(ref, spec);
+    // Until ready: on the strict fake the NAT gateway is pending and the NLB provisioning for a Describe or two.
+    for (let i = 0; i < 5 && !(await provider.ensureInfrastructure(ref, spec)).ready; i++);
   }
   fake.resetCalls();
   const harness: ProviderHarness & { fake: typeof fake; kube: typeof kube; callbackServer: typeof callbackServer } = {

@@ -5,8 +5,9 @@ import { parse } from 'yaml';
 import { TAGS, type CreateMachineRequest } from '../../../functions/domain/provider.js';
 import { toProviderError, withThrottleRetries } from '../../../providers/aws-ec2/aws-errors.js';
 import { CAPA_AMI_OWNER } from '../../../providers/aws-ec2/ami.js';
-import { machineClientToken } from '../../../providers/aws-ec2/ec2-provider.js';
-import { awsError } from './fake-aws.js';
+import { Ec2Provider, machineClientToken } from '../../../providers/aws-ec2/ec2-provider.js';
+import { MemberCredentials } from '../../../providers/aws-ec2/credentials.js';
+import { awsError, PUBLISHED_IMAGE_OWNER, type FakeAwsOptions } from './fake-aws.js';
 import { makeEc2Harness } from './ec2-harness.js';
 
 type Harness = Awaited<ReturnType<typeof makeEc2Harness>>;
@@ -188,6 +189,79 @@ describe('Ec2Provider', () => {
       if (where === 'describe') h.fake.ec2Mock.on(DescribeInstancesCommand).rejects(awsError('InvalidInstanceID.NotFound'));
       else h.fake.ec2Mock.on(TerminateInstancesCommand).rejects(awsError('InvalidInstanceID.NotFound'));
       await expect(h.provider.deleteMachine(h.scope, m)).resolves.toBeUndefined();
+    });
+  });
+
+  // Defects of issue 12: each of these failed on the provider before its fix, over the strict in-memory AWS.
+  describe('on the strict in-memory AWS', () => {
+    const strict = async (options: FakeAwsOptions = {}) => {
+      h = await makeEc2Harness(options);
+    };
+    /** A provider with a short registration bound (the harness's waits up to 8 checks). */
+    const withBound = (attempts: number) =>
+      new Ec2Provider({ credentials: new MemberCredentials({ externalId: 'capstan-test' }), retry: { sleep: async () => undefined }, registration: { attempts } });
+    const cp = (name: string, overrides: Partial<CreateMachineRequest> = {}) => request(name, { role: 'control-plane', pool: 'control-plane', ...overrides });
+    const targets = () => h.fake.of('tg').flatMap((t) => [...t.targets]);
+
+    it('finds the default image of a version without imageId from the account CAPA publishes from now', async () => {
+      await strict();
+      await h.provider.createMachine(request('demo-md-0-1'));
+      expect(h.fake.ec2Mock.commandCalls(DescribeImagesCommand)[0]!.args[0].input.Owners).toEqual([PUBLISHED_IMAGE_OWNER]);
+      expect(runCalls()[0]!.ImageId).toMatch(/^ami-[0-9a-f]{17}$/);
+    });
+
+    it('registers a control-plane instance with the API target group only once it is running', async () => {
+      await strict({ instanceVisibilityLag: 1, instancePendingDescribes: 2 });
+      const machine = await h.provider.createMachine(cp('demo-cp-1'));
+      const id = machine.providerId.split('/').pop()!;
+      expect(targets()).toEqual([id]);
+      const register = h.fake.requests.filter((r) => r.action === 'RegisterTargets');
+      expect(register.map((r) => r.result)).toEqual(['ok']);
+      // Before it: DescribeInstances by id saw NotFound (not propagated), then pending, then running.
+      const polls = h.fake.requests.filter((r) => r.action === 'DescribeInstances' && r.input.InstanceIds?.[0] === id).map((r) => r.result);
+      expect(polls[0]).toBe('InvalidInstanceID.NotFound');
+    });
+
+    it('fails retryably (ProviderUnavailableError) while the instance is still pending, and a retry registers it', async () => {
+      await strict({ instancePendingDescribes: 4 });
+      await expect(withBound(2).createMachine(cp('demo-cp-1'))).rejects.toMatchObject({ name: 'ProviderUnavailableError' });
+      expect(targets()).toEqual([]);
+      const retried = await withBound(8).createMachine(cp('demo-cp-1')); // the workflow's Retry on ProviderUnavailableError
+      expect(targets()).toEqual([retried.providerId.split('/').pop()]);
+      expect(h.fake.instances()).toHaveLength(1);
+    });
+
+    it('repairs: ensureInfrastructure registers a running control-plane instance missing from the target group', async () => {
+      await strict();
+      const machine = await h.provider.createMachine(cp('demo-cp-1'));
+      for (const t of h.fake.of('tg')) t.targets.clear(); // a crash between RunInstances and RegisterTargets, or removed by hand
+      await h.provider.ensureInfrastructure(h.cluster, h.spec);
+      expect(targets()).toEqual([machine.providerId.split('/').pop()]);
+    });
+
+    it('retries a launch refused for an instance profile IAM has not propagated yet (ProviderUnavailableError), then launches', async () => {
+      await strict({ instanceProfilePropagationCalls: 1 });
+      await expect(h.provider.createMachine(request('demo-md-0-1'))).rejects.toMatchObject({ name: 'ProviderUnavailableError', message: expect.stringContaining('Invalid IAM Instance Profile name') });
+      await expect(h.provider.createMachine(request('demo-md-0-1'))).resolves.toMatchObject({ name: 'demo-md-0-1' });
+    });
+
+    it('fails when the instance profile does not exist with ProviderUnavailableError the workflow retries a bounded number of times', async () => {
+      await strict({ instanceProfiles: [] });
+      await expect(h.provider.createMachine(request('demo-md-0-1'))).rejects.toMatchObject({ name: 'ProviderUnavailableError' });
+      expect(h.fake.instances()).toEqual([]);
+    });
+
+    it('lists a machine right after createMachine returned it (it waits until EC2 knows the instance)', async () => {
+      await strict({ instanceVisibilityLag: 2 });
+      await h.provider.createMachine(request('demo-md-0-1'));
+      expect((await h.provider.listMachines(h.scope, { cluster: 'demo' })).map((m) => m.name)).toEqual(['demo-md-0-1']);
+    });
+
+    it('terminates an instance deleted right after its launch, when DescribeInstances does not know it yet', async () => {
+      await strict({ instanceVisibilityLag: 5 });
+      const machine = await withBound(1).createMachine(request('demo-md-0-1'));
+      await h.provider.deleteMachine(h.scope, machine);
+      expect(h.fake.of('instance').map((i) => i.state)).toEqual(['shutting-down']);
     });
   });
 });

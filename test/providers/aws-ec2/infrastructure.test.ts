@@ -5,6 +5,13 @@ import { awsSpec, makeEc2Harness } from './ec2-harness.js';
 type Harness = Awaited<ReturnType<typeof makeEc2Harness>>;
 const MUTATING = /^(Create|Allocate|Associate|Attach|Authorize|Modify|Run|Register|Delete|Release|Detach|Disassociate|Revoke|Terminate|Deregister|Put)/;
 
+/** Runs ensureInfrastructure until it reports ready (the NAT gateway and the NLB take a while), at most 5 times. */
+async function ensureUntilReady(h: Harness, ref: Parameters<Harness['provider']['ensureInfrastructure']>[0], spec = h.spec) {
+  const runs: Awaited<ReturnType<Harness['provider']['ensureInfrastructure']>>[] = [];
+  while (runs.length < 5 && !runs.at(-1)?.ready) runs.push(await h.provider.ensureInfrastructure(ref, spec));
+  return runs;
+}
+
 describe('Ec2Provider.ensureInfrastructure', () => {
   let h: Harness;
   const fresh = { name: 'fresh', uid: 'uid-fresh', scope: { provider: 'aws', account: '111122223333', region: 'eu-west-1' } } as const;
@@ -12,7 +19,9 @@ describe('Ec2Provider.ensureInfrastructure', () => {
   afterEach(() => h.cleanup());
 
   it('creates a VPC with a public and a private subnet per AZ, gateways, routes, groups and the API load balancer, all tagged', async () => {
-    const status = await h.provider.ensureInfrastructure(fresh, h.spec);
+    const runs = await ensureUntilReady(h, fresh);
+    const status = runs.at(-1)!;
+    expect(runs.map((r) => r.ready)).toEqual([false, false, true]); // NAT gateway pending, NLB provisioning (one Describe longer), then ready
     const mine = [...h.fake.resources.values()].filter((r) => r.tags[TAGS.clusterUid] === fresh.uid);
     const count = (kind: string) => mine.filter((r) => r.kind === kind).length;
     expect([count('vpc'), count('subnet'), count('igw'), count('eip'), count('nat'), count('rt'), count('sg'), count('lb'), count('tg')]).toEqual([1, 4, 1, 1, 1, 2, 2, 1, 1]);
@@ -29,8 +38,8 @@ describe('Ec2Provider.ensureInfrastructure', () => {
     expect(h.fake.ec2Mock.commandCalls((await import('@aws-sdk/client-ec2')).CreateNatGatewayCommand)[0]!.args[0].input.ClientToken).toMatch(/^capstan-nat-/);
   });
 
-  it('creates nothing the second time', async () => {
-    const first = await h.provider.ensureInfrastructure(fresh, h.spec);
+  it('creates nothing once ready', async () => {
+    const first = (await ensureUntilReady(h, fresh)).at(-1)!;
     h.fake.resetCalls();
     const second = await h.provider.ensureInfrastructure(fresh, h.spec);
     expect(second).toEqual(first);
@@ -39,7 +48,7 @@ describe('Ec2Provider.ensureInfrastructure', () => {
 
   it('reports not ready while the NAT gateway is pending and adds the private route once it is available', async () => {
     await h.cleanup();
-    h = await makeEc2Harness({ natAvailableAtOnce: false });
+    h = await makeEc2Harness({ natAvailableAtOnce: false, loadBalancerProvisioningDescribes: 0 });
     const first = await h.provider.ensureInfrastructure(fresh, h.spec);
     const privateRt = () => [...h.fake.resources.values()].find((r) => r.tags[TAGS.clusterUid] === fresh.uid && r.tags['capstan.dev/component'] === 'private-route-table')!;
     expect([first.ready, privateRt().routes.length]).toEqual([false, 0]);
@@ -47,14 +56,32 @@ describe('Ec2Provider.ensureInfrastructure', () => {
     expect([second.ready, privateRt().routes.length]).toEqual([true, 1]);
   });
 
+  it('is not ready while the load balancer is provisioning, even with the NAT gateway available', async () => {
+    await h.cleanup();
+    h = await makeEc2Harness({ natAvailableAtOnce: true, loadBalancerProvisioningDescribes: 1 });
+    const runs = await ensureUntilReady(h, fresh);
+    expect(runs.map((r) => r.ready)).toEqual([false, false, true]);
+  });
+
+  it('adds every missing rule when one of them exists already (a batch fails whole on one duplicate)', async () => {
+    await ensureUntilReady(h, fresh);
+    const sg = h.fake.of('sg').find((g) => g.tags[TAGS.clusterUid] === fresh.uid && g.tags['capstan.dev/component'] === 'control-plane-sg')!;
+    const all = structuredClone(sg.permissions);
+    sg.permissions = all.slice(0, 1); // all but one rule lost (or never added by a crashed run)
+    h.fake.staleSecurityGroupRules(1); // and our view of the group is stale: we ask for all of them again
+    await h.provider.ensureInfrastructure(fresh, h.spec);
+    expect(h.fake.requests.filter((r) => r.action === 'AuthorizeSecurityGroupIngress').some((r) => r.result === 'InvalidPermission.Duplicate')).toBe(true);
+    expect(sg.permissions.map((p: any) => JSON.stringify(p)).sort()).toEqual(all.map((p: any) => JSON.stringify(p)).sort());
+  });
+
   it('creates only security groups and the load balancer in a bring-your-own VPC', async () => {
-    await h.provider.ensureInfrastructure(fresh, h.spec); // someone's existing VPC
+    await ensureUntilReady(h, fresh); // someone's existing VPC
     const vpc = [...h.fake.resources.values()].find((r) => r.kind === 'vpc' && r.tags[TAGS.clusterUid] === fresh.uid)!;
     const subnets = [...h.fake.resources.values()].filter((r) => r.kind === 'subnet' && r.vpcId === vpc.id).map((s) => s.id);
     const byo = { ...fresh, name: 'byo', uid: 'uid-byo' };
     const spec = awsSpec({ infrastructure: { provider: 'aws', account: '111122223333', region: 'eu-west-1', vpcId: vpc.id, subnetIds: subnets } });
     h.fake.resetCalls();
-    const status = await h.provider.ensureInfrastructure(byo, spec);
+    const status = (await ensureUntilReady(h, byo, spec)).at(-1)!;
     expect(h.fake.calls.filter((c) => c.startsWith('Create')).sort()).toEqual(['CreateListener', 'CreateLoadBalancer', 'CreateSecret', 'CreateSecret', 'CreateSecret', 'CreateSecurityGroup', 'CreateSecurityGroup', 'CreateTargetGroup']);
     expect(status.ready).toBe(true);
     h.fake.resetCalls();
