@@ -154,6 +154,9 @@ export interface UserDataInput {
   readonly labels?: Readonly<Record<string, string>>;
 }
 
+/** The join phase a control-plane join skips (see `kubeadmDocuments`). */
+export const SKIP_DOWNLOAD_CERTS = 'control-plane-prepare/download-certs';
+
 /** kubeadm config API version for a Kubernetes version: v1beta4 from 1.31, v1beta3 before. */
 export function kubeadmApiVersion(version: string): string {
   const v = parseVersion(version);
@@ -233,12 +236,20 @@ export function kubeadmDocuments(input: UserDataInput): Obj[] {
     }) as Obj;
     return [init, clusterConfig];
   }
-  const join = merge(imported.joinConfiguration ?? {}, {
+  const importedJoin = (imported.joinConfiguration ?? {}) as Obj;
+  const importedSkips = Array.isArray(importedJoin.skipPhases) ? importedJoin.skipPhases.map(String) : [];
+  const join = merge(importedJoin, {
     apiVersion,
     kind: 'JoinConfiguration',
     discovery: { bootstrapToken: { apiServerEndpoint: input.controlPlaneEndpoint, token: PLACEHOLDERS.token, caCertHashes: [PLACEHOLDERS.caCertHash] } },
     nodeRegistration,
-    ...(input.kind === 'join-control-plane' ? { controlPlane: { certificateKey: PLACEHOLDERS.certificateKey } } : {}),
+    // Keeps controlPlane.certificateKey (a control-plane join) and skips download-certs: that phase runs whenever a
+    // certificate key is set and fails once the 2-hour kubeadm-certs Secret is gone (kubernetes
+    // cmd/kubeadm/app/cmd/phases/join/controlplaneprepare.go, phases/copycerts/copycerts.go DownloadCerts); the CAs
+    // are restored from the `pki` field instead (manual certificate distribution).
+    ...(input.kind === 'join-control-plane'
+      ? { controlPlane: { certificateKey: PLACEHOLDERS.certificateKey }, skipPhases: [...new Set([...importedSkips, SKIP_DOWNLOAD_CERTS])] }
+      : {}),
   }) as Obj;
   return [join];
 }
@@ -301,7 +312,6 @@ phase_kubeadm() {
     join-control-plane)
       if [ -n "$pki" ]; then   # manual certificate distribution: uploaded certs expire after 2 h
         mkdir -p /etc/kubernetes/pki && printf '%s' "$pki" | base64 -d | tar -C /etc/kubernetes/pki -xzf -
-        sed -i '/certificateKey:/d' /run/kubeadm/kubeadm.yaml
       fi
       kubeadm join --config /run/kubeadm/kubeadm.yaml >>"$LOG" 2>&1 ;;
     join-worker)

@@ -74,6 +74,15 @@ describe('renderUserData', () => {
     expect(init.nodeRegistration.name).toBe('demo-cp-0');
   });
 
+  it('keeps a joining control plane a control-plane join and skips the download of the 2-hour kubeadm-certs Secret (issue 12, defect 4)', () => {
+    const { byKind, doc } = parseUserData(renderUserData(input('join-control-plane', 'demo-cp-1')));
+    const join = byKind('JoinConfiguration');
+    expect(join.controlPlane).toEqual({ certificateKey: PLACEHOLDERS.certificateKey });
+    expect(join.skipPhases).toEqual(['control-plane-prepare/download-certs']);
+    const script = doc.write_files.find((f) => f.path === '/usr/local/bin/capstan-bootstrap')!.content;
+    expect(script).not.toContain('certificateKey:/d'); // the old sed emptied controlPlane: kubeadm joined as a worker
+  });
+
   it.each(machines.filter(([k]) => k !== 'init'))('configures %s for %s', (kind, name) => {
     const { kubeadm, byKind } = parseUserData(renderUserData(input(kind, name)));
     expect(kubeadm.map((d) => d.kind)).toEqual(['JoinConfiguration']);
