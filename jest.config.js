@@ -3,6 +3,8 @@ export default {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // Only test/ is searched (roots); dist/ (npm run build) holds no tests, and is never one to run or to import from.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/dist/'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
   transform: {

@@ -12,6 +12,7 @@ import { availableParallelism, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { runApiBench } from './api.js';
+import { runCliStartupBench } from './cli-startup.js';
 import { runCostBench } from './cost.js';
 import { historyFigures } from './history.js';
 import { runLatencyBench } from './latency.js';
@@ -20,7 +21,7 @@ import { overheadFigures, runRolloutCase, runRollouts } from './rollout.js';
 import { runSweepBench } from './sweep-bench.js';
 
 /** The benchmark groups, in the order they run. */
-export const BENCHMARKS = ['rollout', 'cost', 'latency', 'sweep', 'api', 'history'] as const;
+export const BENCHMARKS = ['rollout', 'cost', 'latency', 'sweep', 'api', 'history', 'cli'] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
 /** Options of `runBenchmarks`. */
@@ -100,6 +101,7 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchResults> 
   });
   await group('api', () => runApiBench(bench));
   await group('history', async () => (needRuns(), historyFigures(runs)));
+  await group('cli', () => runCliStartupBench(bench));
   return {
     quick: options.quick,
     startedAt,

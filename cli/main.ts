@@ -6,13 +6,14 @@
  * process; tests call it in-process. Exit codes are listed at `EXIT` (cli/context.ts) and in docs/cli.md.
  */
 import { pathToFileURL } from 'node:url';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Help, Option } from 'commander';
 import { apply, diff } from './commands/apply.js';
 import { deleteCluster, rolloutRestart, scale, setPaused, upgrade } from './commands/change.js';
 import { describeCluster, getClusters, getEvents, getMachines, unknownResource } from './commands/resources.js';
 import { rolloutStatus } from './commands/rollout.js';
 import { CliError, Context, EXIT, reportError, type CliIo, type GlobalFlags } from './context.js';
 import { painter } from './output.js';
+import { packageVersion } from './version.js';
 
 export { EXIT, type CliIo } from './context.js';
 
@@ -22,6 +23,28 @@ function positiveInt(flag: string) {
     if (!Number.isFinite(n) || n < 0) throw new CliError(EXIT.Usage, `${flag}: must be a non-negative number of seconds, got ${JSON.stringify(value)}`);
     return n;
   };
+}
+
+/** `-V, --version`, as listed in the help; it is answered before commander parses (see {@link asksForVersion}). */
+const VERSION_OPTION = new Option('-V, --version', 'print the version of capstan and exit');
+
+/**
+ * Whether `argv` asks for the version: `-V` or `--version` before the command, after any program options
+ * (`capstan --version`, `capstan --endpoint URL -V`).
+ *
+ * Note: not commander's `.version()`: commander recognises a program option anywhere in the line, so it would answer
+ * `capstan upgrade web --version v1.19.1` (upgrade's own flag) with the version instead of upgrading.
+ */
+function asksForVersion(argv: readonly string[], root: Command): boolean {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === VERSION_OPTION.long || arg === VERSION_OPTION.short) return true;
+    // The command (or `--`): what follows is its own.
+    if (arg === '--' || !arg.startsWith('-')) return false;
+    const option = root.options.find((o) => o.long === arg || o.short === arg);
+    if (option && (option.required || option.optional)) i++; // its value, e.g. `--endpoint URL`
+  }
+  return false;
 }
 
 /** Builds the command tree; `exec` runs a command body with the invocation's context. */
@@ -36,6 +59,12 @@ function program(io: CliIo, exec: (body: (ctx: Context) => Promise<number>, cmd:
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table'))
     .option('--no-color', 'never colour the output (colour is used only on a terminal)')
     .showHelpAfterError()
+    .configureHelp({
+      visibleOptions(this: Help, cmd: Command) {
+        const shown = Help.prototype.visibleOptions.call(this, cmd);
+        return cmd.parent ? shown : [VERSION_OPTION, ...shown];
+      },
+    })
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
   const wrap = <A extends unknown[]>(body: (ctx: Context, ...args: A) => Promise<number>) =>
@@ -165,11 +194,16 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     code = await body(ctx);
   };
   try {
-    await program(io, exec).parseAsync([...argv], { from: 'user' });
+    const root = program(io, exec);
+    if (asksForVersion(argv, root)) {
+      io.stdout.write(`${packageVersion()}\n`);
+      return EXIT.Ok;
+    }
+    await root.parseAsync([...argv], { from: 'user' });
     return code;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // --help and --version end here with exit code 0; usage errors were already printed by commander.
+      // --help ends here with exit code 0; usage errors were already printed by commander.
       return error.exitCode === 0 ? EXIT.Ok : EXIT.Usage;
     }
     const auth = (() => {
@@ -185,11 +219,14 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   }
 }
 
-/** The process entry point (`npm run capstan -- …`, `bin/capstan.js`). */
-async function main(): Promise<void> {
+/**
+ * The process entry point: runs the CLI with the real process and sets its exit code. `bin/capstan.js` (the installed
+ * `capstan`, `npm run capstan`) calls it; `node dist/cli/main.js` and `tsx cli/main.ts` run it directly.
+ */
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
-  const code = await run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd(), signal: abort.signal });
+  const code = await run(argv, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd(), signal: abort.signal });
   process.exitCode = code;
 }
 

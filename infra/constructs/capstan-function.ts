@@ -3,19 +3,70 @@
  * on arm64, with its own log group, X-Ray tracing and the common environment every handler reads.
  *
  * Note: the defaults live here so that the twenty-odd functions of the control plane cannot drift apart.
+ *
+ * Note: two ways to the same code. From source (this repository: tsx, jest, `cdk synth`) each function is bundled by
+ * `NodejsFunction` from its entry, against the repository's `package-lock.json`. From the built package
+ * (`dist/`, what `npm pack` ships and another CDK app installs) the source and the lockfile are absent: the handlers
+ * were prebundled at pack time with the same {@link CAPSTAN_BUNDLING} options into one directory
+ * (`dist/lambda/`, see infra/build-package.ts) and are deployed as they are, so a consumer needs neither esbuild nor
+ * our lockfile, and deploys the code this repository tested (a lockfile of a dependency is ignored by `npm install`;
+ * bundling in the consumer's app would pick the consumer's versions of our dependencies).
  */
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, Code, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, SourceMapMode, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
-/** The repository root: handler entries are given relative to it (`functions/api/healthz.ts`). */
+/**
+ * The root handler entries (`functions/api/healthz.ts`) and workflow files are resolved against: the repository when
+ * run from source, the package's `dist/` directory when run from the built package.
+ */
 export const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The directory (under {@link REPOSITORY_ROOT}) the built package keeps every prebundled handler in. */
+export const PREBUNDLED_DIR = 'lambda';
+
+/**
+ * The module of `entry`'s prebundled handler, relative to the prebundled directory and without extension:
+ * `functions/api/healthz.ts` → `functions/api/healthz/index` (the file is `index.mjs`).
+ */
+export function prebundledModule(entry: string): string {
+  return `${entry.replace(/\.[cm]?[jt]s$/, '')}/index`;
+}
+
+/** Where a function's code comes from (see {@link resolveFunctionCode}). */
+export type FunctionCodeSource =
+  | { readonly kind: 'prebundled'; readonly dir: string; readonly handler: string }
+  | { readonly kind: 'source'; readonly file: string };
+
+/**
+ * How a function's code is found: its prebundled module when it exists (the built package), else the source entry,
+ * bundled by esbuild at synth (this repository).
+ *
+ * Note: the prebundled handlers share one directory (esbuild code splitting: the AWS SDK clients are in shared chunks
+ * once instead of in every bundle, 16 MB instead of 260 MB); every function deploys that one asset, uploaded once,
+ * with its own handler `functions/api/healthz/index.handler`. Lambda resolves a handler's module path relative to the
+ * code root and loads `index.mjs` as ES module:
+ * https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html
+ *
+ * @throws Error when neither exists, naming both paths (a package built without `npm run build`).
+ */
+export function resolveFunctionCode(entry: string, root = REPOSITORY_ROOT): FunctionCodeSource {
+  const dir = path.join(root, PREBUNDLED_DIR);
+  const module = prebundledModule(entry);
+  if (existsSync(path.join(dir, `${module}.mjs`))) return { kind: 'prebundled', dir, handler: `${module}.handler` };
+  const file = path.join(root, entry);
+  if (existsSync(file)) return { kind: 'source', file };
+  throw new Error(
+    `CapstanFunction ${entry}: no prebundled handler at ${path.join(dir, `${module}.mjs`)} and no source at ${file}; build the package with \`npm run build\` (npm pack runs it)`,
+  );
+}
 
 /** The Lambda runtime of every Capstan function (Node.js 22, the oldest non-deprecated LTS the code targets). */
 export const CAPSTAN_RUNTIME = Runtime.NODEJS_22_X;
@@ -26,6 +77,25 @@ export const CAPSTAN_RUNTIME = Runtime.NODEJS_22_X;
  */
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as capstanCreateRequire } from 'node:module'; const require = capstanCreateRequire(import.meta.url);";
+
+/**
+ * The esbuild options of every Capstan function: ESM for Node.js 22 with a `require` banner, minified with class names
+ * kept (Step Functions Retry/Catch match on error names), source maps without sources, the AWS SDK bundled.
+ * `NodejsFunction` applies them when bundling from source; infra/build-package.ts applies the same to the prebundle.
+ */
+export const CAPSTAN_BUNDLING = {
+  format: OutputFormat.ESM,
+  target: 'node22',
+  mainFields: ['module', 'main'],
+  banner: ESM_REQUIRE_BANNER,
+  minify: true,
+  keepNames: true,
+  // Note: bundle the SDK (pinned by package-lock.json) instead of using the runtime's copy, so that what is tested is what runs.
+  bundleAwsSDK: true,
+  sourceMap: true,
+  sourceMapMode: SourceMapMode.DEFAULT,
+  sourcesContent: false,
+} as const satisfies BundlingOptions;
 
 /** Properties of a {@link CapstanFunction}. */
 export interface CapstanFunctionProps {
@@ -73,6 +143,9 @@ export interface CapstanFunctionProps {
  * class names (Step Functions Retry/Catch match on error names), JSON logs, active tracing, a log group with retention.
  */
 export class CapstanFunction extends NodejsFunction {
+  /** The handler file this function runs, relative to the repository root (`functions/api/healthz.ts`). */
+  public readonly entry: string;
+
   constructor(scope: Construct, id: string, props: CapstanFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}Logs`, {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
@@ -86,10 +159,13 @@ export class CapstanFunction extends NodejsFunction {
       description: `Execution role of ${props.entry}`,
     });
     logGroup.grantWrite(role);
+    const code = resolveFunctionCode(props.entry);
     super(scope, id, {
       role,
-      entry: path.join(REPOSITORY_ROOT, props.entry),
-      handler: 'handler',
+      ...(code.kind === 'prebundled'
+        ? // Note: NodejsFunction ignores every bundling property when `code` is given; the bundle was made with them.
+          { code: Code.fromAsset(code.dir), handler: code.handler }
+        : { entry: code.file, handler: 'handler', projectRoot: REPOSITORY_ROOT, depsLockFilePath: path.join(REPOSITORY_ROOT, 'package-lock.json') }),
       description: props.description,
       runtime: CAPSTAN_RUNTIME,
       architecture: Architecture.ARM_64,
@@ -100,28 +176,15 @@ export class CapstanFunction extends NodejsFunction {
       logGroup,
       deadLetterQueue: props.deadLetterQueue,
       retryAttempts: props.retryAttempts ?? (props.deadLetterQueue ? 2 : undefined),
-      projectRoot: REPOSITORY_ROOT,
-      depsLockFilePath: path.join(REPOSITORY_ROOT, 'package-lock.json'),
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         CAPSTAN_ENABLE_AWS: '1',
         POWERTOOLS_SERVICE_NAME: 'capstan',
         ...props.environment,
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        keepNames: true,
-        // Note: bundle the SDK (pinned by package-lock.json) instead of using the runtime's copy, so that what is tested is what runs.
-        bundleAwsSDK: true,
-        sourceMap: true,
-        sourceMapMode: SourceMapMode.DEFAULT,
-        sourcesContent: false,
-      },
+      bundling: { ...CAPSTAN_BUNDLING, mainFields: [...CAPSTAN_BUNDLING.mainFields] },
     });
+    this.entry = props.entry;
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-L1',
       reason:

@@ -31,6 +31,8 @@ const EXPECTED: readonly [string, RegExp, string][] = [
   ['history events per intent', /^history\.eventsPerIntent$/, 'events'],
   ['largest pool', /^history\.maxPool\./, 'machines'],
   ['widest wave', /^history\.maxWaveWidth\./, 'intents'],
+  ['built CLI start-up', /^cli\.startup\.built$/, 'ms'],
+  ['CLI start-up through tsx', /^cli\.startup\.source$/, 'ms'],
 ];
 
 describe('runBenchmarks', () => {
@@ -91,8 +93,8 @@ describe('parseArgs', () => {
     expect(() => parseArgs(['--only', 'rollout,nope'])).toThrow(/unknown benchmark "nope"; known: rollout, cost/);
   });
 
-  it('knows six benchmark groups', () => {
-    expect(BENCHMARKS).toHaveLength(6);
+  it('knows seven benchmark groups', () => {
+    expect(BENCHMARKS).toHaveLength(7);
   });
 });
 
