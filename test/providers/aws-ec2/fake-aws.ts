@@ -12,7 +12,9 @@
  *  - RunInstances refuses an instance profile IAM has not propagated yet (InvalidParameterValue);
  *  - public images exist only under the account that publishes them now;
  *  - errors have the SDK's shape per service (ELBv2 `TargetGroupNotFoundException` with `Code: TargetGroupNotFound`);
- *  - every request is checked against the API model shipped in the SDK package (api-model.ts).
+ *  - every request is first checked against the API model shipped in the SDK packages (api-model.ts): a missing
+ *    required member, an unknown member or a value of the wrong type fails it with 400 as the service would
+ *    (EC2 `MissingParameter`/`UnknownParameter`/`InvalidParameterValue`, the others `ValidationError`).
  */
 import { createHash } from 'node:crypto';
 import * as ec2 from '@aws-sdk/client-ec2';
@@ -20,6 +22,7 @@ import * as elb from '@aws-sdk/client-elastic-load-balancing-v2';
 import * as sm from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, STSClient, STSServiceException, type AssumeRoleCommandInput } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { assertValidRequest, commandFor } from './api-model.js';
 
 type Tags = Record<string, string>;
 interface Res {
@@ -214,6 +217,7 @@ export function createFakeAws(options: FakeAwsOptions = {}) {
       const request: FakeRequest = { service, action: name, input: structuredClone(input), ...(await callerOf(getClient)), result: 'ok' };
       requests.push(request);
       try {
+        assertValidRequest(commandFor(service, name, input));
         if (fault) {
           const [code, status] = FAULT_CODES[fault];
           throw awsError(code, status);
@@ -587,6 +591,14 @@ export function createFakeAws(options: FakeAwsOptions = {}) {
     const s = secrets.get(i.SecretId!) ?? [...secrets.values()].find((x) => x.arn === i.SecretId);
     if (!s || s.value === undefined) throw awsError('ResourceNotFoundException');
     return { ARN: s.arn, SecretString: s.value };
+  }));
+  // PutSecretValue stores a new AWSCURRENT version of an existing secret; unknown secret → ResourceNotFoundException.
+  // https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html
+  smMock.on(sm.PutSecretValueCommand).callsFake(guard('PutSecretValue', (i: sm.PutSecretValueCommandInput) => {
+    const s = secrets.get(i.SecretId!) ?? [...secrets.values()].find((x) => x.arn === i.SecretId);
+    if (!s) throw awsError('ResourceNotFoundException');
+    s.value = i.SecretString;
+    return { ARN: s.arn, Name: i.SecretId };
   }));
   smMock.on(sm.DeleteSecretCommand).callsFake(guard('DeleteSecret', (i: sm.DeleteSecretCommandInput) => {
     if (!secrets.delete(i.SecretId!)) throw awsError('ResourceNotFoundException');
