@@ -59,11 +59,25 @@ export interface ControlPlaneRollout {
   readonly after?: string;
 }
 
+/**
+ * Access to the API server through its load balancer (6443). The load balancer's security group admits only the
+ * sources Capstan needs — the cluster's own NAT gateway addresses (nodes), the VPC, and Capstan's management egress
+ * CIDRs (its Lambdas drain nodes and check health through this endpoint) — plus `allowedCidrs`. See docs/deploy.md.
+ */
+export interface ControlPlaneEndpointSpec {
+  /** `internal` puts the load balancer in the private subnets (reachable only from the VPC and what is routed to it). @default internet-facing */
+  readonly scheme: 'internet-facing' | 'internal';
+  /** IPv4 CIDRs of operators and tools that may call the API server, at most 50, unique. @default [] (only Capstan's own sources) */
+  readonly allowedCidrs: readonly string[];
+}
+
 export interface ControlPlaneSpec {
   /** Odd: 1, 3, 5 or 7. @default 3 */
   readonly replicas: number;
   readonly machine: MachineTemplate;
   readonly rollout: ControlPlaneRollout;
+  /** Who may reach the API server. @default absent: internet-facing, only Capstan's own sources */
+  readonly endpoint?: ControlPlaneEndpointSpec;
 }
 
 export interface WorkerRollout {

@@ -29,6 +29,7 @@ import {
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { DEFAULT_MEMBER_ROLE_NAME, EVENT_BUS_NAME, MANAGED_TAG, WORKFLOW_ROLE_PATH } from '../constructs/function-catalog.js';
+import { SECRET_AUDIENCES, SECRET_AUDIENCE_TAG, SECRET_VPC_TAG } from '../../providers/aws-ec2/network.js';
 
 /**
  * The machines' roles and instance profiles (each profile has the name of its role), by machine role. The names are
@@ -84,6 +85,11 @@ function elb(resource: string): ArnPattern {
 const SECRET: ArnPattern = {
   arn: `arn:${Aws.PARTITION}:secretsmanager:*:${Aws.ACCOUNT_ID}:secret:*`,
   nag: 'arn:<AWS::Partition>:secretsmanager:*:<AWS::AccountId>:secret:*',
+};
+/** Capstan's secrets by name: every cluster secret is named `capstan/<cluster>/<uid>/…` (cluster-secrets.ts). */
+const CAPSTAN_SECRETS: ArnPattern = {
+  arn: `arn:${Aws.PARTITION}:secretsmanager:*:${Aws.ACCOUNT_ID}:secret:capstan/*`,
+  nag: 'arn:<AWS::Partition>:secretsmanager:*:<AWS::AccountId>:secret:capstan/*',
 };
 const PUBLIC_PARAMETERS: ArnPattern = {
   arn: `arn:${Aws.PARTITION}:ssm:*::parameter/aws/service/*`,
@@ -260,9 +266,18 @@ export function memberRoleStatements(nodeRoleArns: readonly string[]): { stateme
     }),
     new PolicyStatement({
       sid: 'ManageTaggedSecrets',
-      actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret'],
+      actions: ['secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret'],
       resources: arns(SECRET),
       conditions: RESOURCE_TAGGED,
+    }),
+    // Reads by name, not by tag: Capstan asks for a secret before it exists (is the kubeconfig there yet?), and a secret
+    // that does not exist has no tags, so a tag condition refuses the call (AccessDeniedException) where Capstan must
+    // learn ResourceNotFoundException. Found by evaluating every recorded call (test/infra/iam/workflow-calls.test.ts).
+    // https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access-abac.html
+    new PolicyStatement({
+      sid: 'ReadCapstanSecrets',
+      actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+      resources: arns(CAPSTAN_SECRETS),
     }),
     new PolicyStatement({
       sid: 'PassNodeRoles',
@@ -298,6 +313,7 @@ export function memberRoleStatements(nodeRoleArns: readonly string[]): { stateme
     targetGroup,
     listener,
     SECRET,
+    CAPSTAN_SECRETS,
     PUBLIC_PARAMETERS,
   ];
   return { statements, wildcards };
@@ -340,16 +356,32 @@ export class MemberStack extends Stack {
     const memberRoleName = props.memberRoleName ?? DEFAULT_MEMBER_ROLE_NAME;
 
     // ---- the machines' roles ------------------------------------------------------------------------------------
-    const nodeRole = (id: string, name: string, what: string): Role => {
+    const nodeRole = (id: string, name: string, what: string, audiences: readonly string[]): Role => {
       const role = new Role(this, id, {
         roleName: name,
-        description: `Capstan ${what} machines: SSM agent and the Capstan-tagged cluster secrets`,
+        description: `Capstan ${what} machines: SSM agent and reading their own cluster's ${audiences.join(' and ')} secrets`,
         assumedBy: new ServicePrincipal('ec2.amazonaws.com'),
         managedPolicies: [ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
         inlinePolicies: {
           ClusterSecrets: new PolicyDocument({
             statements: [
-              new PolicyStatement({ sid: 'ReadTaggedSecrets', actions: ['secretsmanager:GetSecretValue'], resources: [SECRET.arn], conditions: RESOURCE_TAGGED }),
+              // Issue 12, defect 6: a machine reads only what its role needs (workers: the join token and CA hash;
+              // control planes: also the CAs), and only its own cluster's: the secret's VPC tag must be the VPC its
+              // instance credentials were delivered to. aws:ec2InstanceSourceVPC is in the request context of every
+              // call signed with EC2 instance-role credentials:
+              // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-ec2instancesourcevpc
+              new PolicyStatement({
+                sid: 'ReadOwnClusterSecrets',
+                actions: ['secretsmanager:GetSecretValue'],
+                resources: [SECRET.arn],
+                conditions: {
+                  StringEquals: {
+                    [`aws:ResourceTag/${MANAGED_TAG.key}`]: MANAGED_TAG.value,
+                    [`aws:ResourceTag/${SECRET_AUDIENCE_TAG}`]: [...audiences],
+                    [`aws:ResourceTag/${SECRET_VPC_TAG}`]: '${aws:ec2InstanceSourceVPC}',
+                  },
+                },
+              }),
             ],
           }),
         },
@@ -362,14 +394,14 @@ export class MemberStack extends Stack {
         },
         {
           id: `AwsSolutions-IAM5[Resource::${SECRET.nag}]`,
-          reason: 'Cluster secrets are created at run time with generated names; the capstan.dev/managed tag condition scopes the read.',
+          reason: 'Cluster secrets are created at run time with generated names; tag conditions scope the read to the machine\'s own cluster (VPC) and role (audience).',
         },
       );
       return role;
     };
     this.nodeRoles = {
-      controlPlane: nodeRole('ControlPlaneNodeRole', NODE_PROFILES.controlPlane, 'control plane'),
-      worker: nodeRole('WorkerNodeRole', NODE_PROFILES.worker, 'worker'),
+      controlPlane: nodeRole('ControlPlaneNodeRole', NODE_PROFILES.controlPlane, 'control plane', [SECRET_AUDIENCES.join, SECRET_AUDIENCES.controlPlane]),
+      worker: nodeRole('WorkerNodeRole', NODE_PROFILES.worker, 'worker', [SECRET_AUDIENCES.join]),
     };
 
     // ---- the role Capstan assumes --------------------------------------------------------------------------------

@@ -1,32 +1,23 @@
 /**
- * Kubeadm bootstrap for EC2 machines: the cluster's join secrets in Secrets Manager, and the cloud-init user data
- * that fetches them at boot, runs `kubeadm init|join`, and calls Capstan back when the node is Ready.
+ * Kubeadm bootstrap for EC2 machines: the cloud-init user data that fetches the cluster's join material from Secrets
+ * Manager at boot (cluster-secrets.ts), runs `kubeadm init|join`, and calls Capstan back when the node is Ready.
  *
- * Secrets (one set per cluster uid, so a re-created cluster of the same name never sees the old ones):
- *  - `capstan/<cluster>/<uid>/join`           {token, caCertHash}   read by every node. Capstan writes the token;
- *                                                                  the first control-plane machine adds caCertHash.
- *  - `capstan/<cluster>/<uid>/control-plane`  {certificateKey, pki} read by control-plane nodes only. `pki` (the
- *                                                                  cluster CAs and SA key, tar.gz base64) is added
- *                                                                  by the first control-plane machine after init.
- *  - `capstan/<cluster>/<uid>/kubeconfig`     admin kubeconfig      written by the first control-plane machine,
- *                                                                  read by Capstan for node operations (nodes.ts).
+ * A machine only reads: every machine the join secret (token, CA hash), control-plane machines also the control-plane
+ * secret (the CAs and service-account keys Capstan made, written to /etc/kubernetes/pki before kubeadm runs: kubeadm
+ * then uses them instead of making its own). Nothing is written back, so the machine roles have no write access.
  *
  * Note: user data holds no secret value except the machine's callback token, which is single-use, scoped to this
  * one machine, and useless once the machine has reported Ready. Everything kubeadm needs is fetched at boot with the
  * instance role (the AMI needs the AWS CLI, as CAPA's images have) and written to root-only files; kubeadm output,
  * which prints join commands, goes to a root-only log instead of the console.
  *
- * Note: joining control-plane machines restore the CAs from the `pki` field when present (kubeadm's manual
- * certificate distribution), because the certificates `kubeadm init --upload-certs` stores in the cluster expire
- * after two hours; the certificate key is the path used before the first machine has published them.
+ * Note: joining control-plane machines get the CAs the same way (kubeadm's manual certificate distribution) and skip
+ * the download of the `kubeadm-certs` Secret, which `kubeadm init --upload-certs` would keep for two hours only.
  */
-import { createHash, randomBytes as nodeRandomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
-import { CreateSecretCommand, DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { KubeadmSpec } from '../../functions/domain/cluster.js';
-import type { ClusterRef } from '../../functions/domain/provider.js';
 import { parseVersion } from '../../functions/domain/semver.js';
-import { hasAwsCode, withThrottleRetries, type RetryOptions } from './aws-errors.js';
+import { BOOTSTRAP_TOKEN_TTL_MS, type ClusterSecretRefs } from './cluster-secrets.js';
 
 /** Placeholders in the kubeadm config template, replaced at boot with values fetched from Secrets Manager. */
 export const PLACEHOLDERS = {
@@ -35,99 +26,8 @@ export const PLACEHOLDERS = {
   certificateKey: '__CAPSTAN_CERTIFICATE_KEY__',
 } as const;
 
-/** The three secrets of a cluster. */
-export interface ClusterSecretRefs {
-  readonly join: string;
-  readonly controlPlane: string;
-  readonly kubeconfig: string;
-}
-
-/** Names (not ARNs) of a cluster's secrets; stable per cluster uid. */
-export function clusterSecretNames(cluster: Pick<ClusterRef, 'name' | 'uid'>): ClusterSecretRefs {
-  const base = `capstan/${cluster.name}/${cluster.uid}`;
-  return { join: `${base}/join`, controlPlane: `${base}/control-plane`, kubeconfig: `${base}/kubeconfig` };
-}
-
-/** A kubeadm bootstrap token `[a-z0-9]{6}.[a-z0-9]{16}` from random bytes. */
-export function generateBootstrapToken(random: (size: number) => Buffer = nodeRandomBytes): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
-  const bytes = random(22);
-  const chars = [...bytes].map((b) => alphabet[b % alphabet.length]).join('');
-  return `${chars.slice(0, 6)}.${chars.slice(6, 22)}`;
-}
-
-/** A ClientRequestToken (32–64 chars) derived from the cluster uid and the secret's role: a retry reuses it. */
-function requestToken(uid: string, kind: string): string {
-  const h = createHash('sha256').update(`${uid}/${kind}`).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
-}
-
-/** Options of `ensureClusterSecrets`. */
-export interface EnsureSecretsOptions {
-  /** Tags on every secret (identity + user tags). */
-  readonly tags: Readonly<Record<string, string>>;
-  /** @default node:crypto randomBytes */
-  readonly randomBytes?: (size: number) => Buffer;
-  readonly retry?: RetryOptions;
-}
-
-/**
- * Creates the cluster's three secrets when missing and returns their ARNs. Idempotent: an existing secret is kept
- * as is (its values never change after creation), a create retried after a crash reuses its ClientRequestToken,
- * and losing a create race (`ResourceExistsException`) counts as success.
- */
-export async function ensureClusterSecrets(
-  secrets: Pick<SecretsManagerClient, 'send'>,
-  cluster: Pick<ClusterRef, 'name' | 'uid'>,
-  options: EnsureSecretsOptions,
-): Promise<ClusterSecretRefs> {
-  const names = clusterSecretNames(cluster);
-  const random = options.randomBytes ?? nodeRandomBytes;
-  const tags = Object.entries(options.tags).map(([Key, Value]) => ({ Key, Value }));
-  const values: Record<keyof ClusterSecretRefs, () => string | undefined> = {
-    join: () => JSON.stringify({ token: generateBootstrapToken(random), caCertHash: '' }),
-    controlPlane: () => JSON.stringify({ certificateKey: random(32).toString('hex'), pki: '' }),
-    kubeconfig: () => undefined, // written by the first control-plane machine
-  };
-  const ensureOne = async (kind: keyof ClusterSecretRefs): Promise<string> => {
-    const name = names[kind];
-    const describe = () =>
-      withThrottleRetries('DescribeSecret', async () => {
-        try {
-          return (await secrets.send(new DescribeSecretCommand({ SecretId: name }))).ARN;
-        } catch (error) {
-          if (hasAwsCode(error, 'ResourceNotFoundException')) return undefined;
-          throw error;
-        }
-      }, options.retry);
-    const existing = await describe();
-    if (existing) return existing;
-    const value = values[kind]();
-    const created = await withThrottleRetries('CreateSecret', async () => {
-      try {
-        const out = await secrets.send(
-          new CreateSecretCommand({
-            Name: name,
-            ClientRequestToken: requestToken(cluster.uid, kind),
-            Description: `Capstan ${kind} secret of cluster ${cluster.name} (${cluster.uid})`,
-            ...(value !== undefined ? { SecretString: value } : {}),
-            Tags: tags,
-          }),
-        );
-        return out.ARN;
-      } catch (error) {
-        if (hasAwsCode(error, 'ResourceExistsException')) return undefined; // lost a race: keep the winner's
-        throw error;
-      }
-    }, options.retry);
-    if (created) return created;
-    const arn = await describe();
-    if (!arn) throw new Error(`secret ${name} was created but cannot be described`);
-    return arn;
-  };
-  const [join, controlPlane, kubeconfig] = await Promise.all([ensureOne('join'), ensureOne('controlPlane'), ensureOne('kubeconfig')]);
-  return { join, controlPlane, kubeconfig };
-}
+/** The TTL of the token `kubeadm init` creates: Capstan's join-token TTL (cluster-secrets.ts), in kubeadm's duration format. */
+export const INIT_TOKEN_TTL = `${BOOTSTRAP_TOKEN_TTL_MS / 3600_000}h0m0s`;
 
 /** How a machine joins its cluster. */
 export type BootstrapKind = 'init' | 'join-control-plane' | 'join-worker';
@@ -146,7 +46,8 @@ export interface UserDataInput {
   /** CNI manifest URL the `init` machine applies, or `none` (spec.network.cni). @default none */
   readonly cni?: string;
   readonly region: string;
-  readonly secrets: ClusterSecretRefs;
+  /** The join secret (every machine) and the control-plane secret (control-plane machines); see cluster-secrets.ts. */
+  readonly secrets: Pick<ClusterSecretRefs, 'join' | 'controlPlane'>;
   readonly callbackUrl: string;
   readonly callbackToken: string;
   readonly kubeadm?: KubeadmSpec;
@@ -221,7 +122,7 @@ export function kubeadmDocuments(input: UserDataInput): Obj[] {
     const init = merge(imported.initConfiguration ?? {}, {
       apiVersion,
       kind: 'InitConfiguration',
-      bootstrapTokens: [{ token: PLACEHOLDERS.token, ttl: '0s', usages: ['signing', 'authentication'], groups: ['system:bootstrappers:kubeadm:default-node-token'] }],
+      bootstrapTokens: [{ token: PLACEHOLDERS.token, ttl: INIT_TOKEN_TTL, usages: ['signing', 'authentication'], groups: ['system:bootstrappers:kubeadm:default-node-token'] }],
       certificateKey: PLACEHOLDERS.certificateKey,
       nodeRegistration,
     }) as Obj;
@@ -270,51 +171,44 @@ CNI=${shellQuote(input.cni ?? 'none')}
 NODE_NAME=${shellQuote(input.machineName)}
 JOIN_SECRET=${shellQuote(input.secrets.join)}
 CP_SECRET=${shellQuote(input.secrets.controlPlane)}
-KUBECONFIG_SECRET=${shellQuote(input.secrets.kubeconfig)}
 LOG=/var/log/capstan-bootstrap.log
 secret() { aws secretsmanager get-secret-value --region "$REGION" --secret-id "$1" --query SecretString --output text; }
 field() { python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1]) or "")' "$1"; }
-put_secret() { aws secretsmanager put-secret-value --region "$REGION" --secret-id "$1" --secret-string "file://$2" >/dev/null; }
+# Writes the CAs and service-account keys of the control-plane secret under /etc/kubernetes/pki (keys 0600).
+write_pki() {
+  python3 -c '
+import json, os, sys
+for name, pem in json.load(sys.stdin)["pki"].items():
+    path = os.path.join("/etc/kubernetes/pki", name)
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+    with open(path, "w") as f:
+        f.write(pem)
+    os.chmod(path, 0o600 if name.endswith(".key") else 0o644)
+'
+}
 
 phase_kubeadm() {
-  local join_json token hash="" cp_json cert_key="" pki=""
-  join_json=$(secret "$JOIN_SECRET"); token=$(printf '%s' "$join_json" | field token)
-  if [ "$KIND" != init ]; then
-    for _ in $(seq 1 90); do   # wait (≤ 15 min) for the first control-plane machine to publish the CA hash
-      hash=$(printf '%s' "$join_json" | field caCertHash); [ -n "$hash" ] && break
-      sleep 10; join_json=$(secret "$JOIN_SECRET")
-    done
-    [ -n "$hash" ] || { echo "capstan: CA cert hash never published" >&2; exit 1; }
-  fi
+  local join_json token hash cp_json cert_key=""
+  join_json=$(secret "$JOIN_SECRET")
+  token=$(printf '%s' "$join_json" | field token); hash=$(printf '%s' "$join_json" | field caCertHash)
+  if [ -z "$token" ] || [ -z "$hash" ]; then echo "capstan: the join secret has no token or CA hash" >&2; exit 1; fi
   if [ "$KIND" != join-worker ]; then
-    cp_json=$(secret "$CP_SECRET"); cert_key=$(printf '%s' "$cp_json" | field certificateKey); pki=$(printf '%s' "$cp_json" | field pki)
+    cp_json=$(secret "$CP_SECRET"); cert_key=$(printf '%s' "$cp_json" | field certificateKey)
+    printf '%s' "$cp_json" | write_pki
   fi
   mkdir -p /run/kubeadm
   sed -e "s|${PLACEHOLDERS.token}|$token|g" -e "s|${PLACEHOLDERS.caCertHash}|$hash|g" -e "s|${PLACEHOLDERS.certificateKey}|$cert_key|g" \\
     /etc/capstan/kubeadm.yaml.tpl > /run/kubeadm/kubeadm.yaml
   case "$KIND" in
     init)
-      kubeadm init --config /run/kubeadm/kubeadm.yaml --upload-certs >>"$LOG" 2>&1
-      hash="sha256:$(openssl x509 -pubkey -in /etc/kubernetes/pki/ca.crt | openssl rsa -pubin -outform der 2>/dev/null | openssl dgst -sha256 -hex | sed 's/^.* //')"
-      pki=$(tar -C /etc/kubernetes/pki -czf - ca.crt ca.key sa.key sa.pub front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key | base64 -w0)
-      TOKEN="$token" HASH="$hash" python3 -c 'import json,os; print(json.dumps({"token": os.environ["TOKEN"], "caCertHash": os.environ["HASH"]}))' > /run/kubeadm/join.json
-      KEY="$cert_key" PKI="$pki" python3 -c 'import json,os; print(json.dumps({"certificateKey": os.environ["KEY"], "pki": os.environ["PKI"]}))' > /run/kubeadm/cp.json
-      put_secret "$CP_SECRET" /run/kubeadm/cp.json
-      put_secret "$KUBECONFIG_SECRET" /etc/kubernetes/admin.conf
-      put_secret "$JOIN_SECRET" /run/kubeadm/join.json
-      rm -f /run/kubeadm/join.json /run/kubeadm/cp.json
+      kubeadm init --config /run/kubeadm/kubeadm.yaml >>"$LOG" 2>&1
       if [ "$CNI" != none ]; then   # the pod network: without it no node becomes Ready
         for _ in $(seq 1 30); do
           kubectl --kubeconfig /etc/kubernetes/admin.conf apply -f "$CNI" >>"$LOG" 2>&1 && break
           sleep 10
         done
       fi ;;
-    join-control-plane)
-      if [ -n "$pki" ]; then   # manual certificate distribution: uploaded certs expire after 2 h
-        mkdir -p /etc/kubernetes/pki && printf '%s' "$pki" | base64 -d | tar -C /etc/kubernetes/pki -xzf -
-      fi
-      kubeadm join --config /run/kubeadm/kubeadm.yaml >>"$LOG" 2>&1 ;;
-    join-worker)
+    join-control-plane | join-worker)
       kubeadm join --config /run/kubeadm/kubeadm.yaml >>"$LOG" 2>&1 ;;
   esac
   rm -f /run/kubeadm/kubeadm.yaml
@@ -331,6 +225,7 @@ phase_ready() {
   local imds_token provider_id
   imds_token=$(curl -fsS -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token)
   provider_id="aws:///$(curl -fsS -H "X-aws-ec2-metadata-token: $imds_token" http://169.254.169.254/latest/meta-data/placement/availability-zone)/$(curl -fsS -H "X-aws-ec2-metadata-token: $imds_token" http://169.254.169.254/latest/meta-data/instance-id)"
+  # shellcheck source=/dev/null
   . /etc/capstan/callback.env
   curl -fsS --retry 10 --retry-all-errors --max-time 30 -X POST -H "Authorization: Bearer $CALLBACK_TOKEN" \\
     -H 'Content-Type: application/json' --data "{\\"machine\\":\\"$NODE_NAME\\",\\"providerId\\":\\"$provider_id\\"}" "$CALLBACK_URL" >/dev/null

@@ -11,8 +11,9 @@
  *  - P4: terminating a gone instance (`InvalidInstanceID.NotFound`) is success.
  *  - P5: SDK errors become the named provider errors (aws-errors.ts).
  *  - P6: the cloud-init script POSTs the Ready callback (bootstrap.ts): `callsBack: true`.
- *  - P6a: `listNodes` is one node LIST through the cluster's API server (nodes.ts); before the first control-plane
- *    machine published the kubeconfig, no node can have registered: an empty map.
+ *  - P6a: `listNodes` is one node LIST through the cluster's API server (nodes.ts), as Capstan's own admin user
+ *    (cluster-secrets.ts); before the first control-plane machine was created there is no kubeconfig and no node
+ *    can have registered: an empty map.
  *  - P9: user data holds only the callback token; nothing returned or logged contains a secret.
  *
  * Note: the first control-plane machine of a cluster runs `kubeadm init`, later ones join. "First" means: no other
@@ -30,7 +31,7 @@ import {
   type Instance,
 } from '@aws-sdk/client-ec2';
 import { DeregisterTargetsCommand, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { DeleteSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { DeleteSecretCommand } from '@aws-sdk/client-secrets-manager';
 import type { ClusterSpec } from '../../functions/domain/cluster.js';
 import { ProviderCapacityError, ProviderUnavailableError } from '../../functions/domain/errors.js';
 import type { MachineRole } from '../../functions/domain/machine.js';
@@ -51,7 +52,17 @@ import {
 } from '../../functions/domain/provider.js';
 import { ImageResolver, type ImageResolverOptions } from './ami.js';
 import { hasAwsCode, realSleep, withThrottleRetries, type RetryOptions } from './aws-errors.js';
-import { clusterSecretNames, encodeUserData, ensureClusterSecrets, renderUserData, type BootstrapKind } from './bootstrap.js';
+import { encodeUserData, renderUserData, type BootstrapKind } from './bootstrap.js';
+import {
+  BOOTSTRAP_TOKEN_TTL_MS,
+  MIN_TOKEN_LIFETIME_MS,
+  clusterSecretNames,
+  ensureClusterSecrets,
+  generateBootstrapToken,
+  parseJoinSecret,
+  readSecret,
+  writeSecret,
+} from './cluster-secrets.js';
 import type { MemberClients, MemberCredentials } from './credentials.js';
 import { deleteNetwork, ensureNetwork, machinePlacement, type MachinePlacement, type NetworkContext } from './infrastructure.js';
 import { COMPONENTS, COMPONENT_TAG, resourceTags, tagList, tagMap, targetGroupName } from './network.js';
@@ -86,11 +97,22 @@ export interface Ec2ProviderOptions {
   readonly images?: ImageResolverOptions;
   /** @default DEFAULT_INSTANCE_PROFILES */
   readonly instanceProfiles?: InstanceProfiles;
+  /**
+   * Where Capstan's calls to workload API servers come from; every cluster's API load balancer admits them.
+   * @default `CAPSTAN_MANAGEMENT_EGRESS_CIDRS` (comma-separated), else anywhere (infrastructure.ts DEFAULT_MANAGEMENT_CIDRS)
+   */
+  readonly managementCidrs?: readonly string[];
   /** How long createMachine waits for a control-plane instance to be `running` before registering it. @default 8 checks, 1 s doubling to 8 s */
   readonly registration?: { readonly attempts?: number; readonly intervalMs?: number };
 }
 
 const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped', 'shutting-down'];
+
+/** `CAPSTAN_MANAGEMENT_EGRESS_CIDRS`, split; undefined when unset or empty. */
+function managementCidrsFromEnv(): string[] | undefined {
+  const list = (process.env.CAPSTAN_MANAGEMENT_EGRESS_CIDRS ?? '').split(',').map((c) => c.trim()).filter(Boolean);
+  return list.length > 0 ? list : undefined;
+}
 
 /** The RunInstances ClientToken of a machine: stable per cluster uid + machine name, 64 chars. */
 export function machineClientToken(clusterUid: string, machineName: string, salt = ''): string {
@@ -163,9 +185,15 @@ export class Ec2Provider implements MachineProvider {
   /** Creates what is missing of the network, the load balancer and the cluster secrets. */
   async ensureInfrastructure(cluster: ClusterRef, spec: ClusterSpec): Promise<InfrastructureStatus> {
     return this.options.credentials.withMemberClients(cluster.scope, async (c) => {
-      const status = await ensureNetwork(this.ctx(c, cluster, spec));
+      const { vpcId, ...status } = await ensureNetwork(this.ctx(c, cluster, spec));
       await this.registerRunningControlPlanes(c, cluster.uid);
-      await ensureClusterSecrets(c.secrets, cluster, { tags: this.secretTags(cluster, spec), ...(this.options.retry ? { retry: this.options.retry } : {}) });
+      // Creates the CAs and join secret before any machine, and renews Capstan's admin kubeconfig when due.
+      await ensureClusterSecrets(c.secrets, cluster, {
+        tags: this.secretTags(cluster, spec),
+        vpcId,
+        ...(status.controlPlaneEndpoint ? { endpoint: status.controlPlaneEndpoint } : {}),
+        ...(this.options.retry ? { retry: this.options.retry } : {}),
+      });
       return status;
     });
   }
@@ -311,13 +339,13 @@ export class Ec2Provider implements MachineProvider {
     const kubeconfig = await this.kubeconfig(cluster);
     if (!kubeconfig) return undefined;
     const k8s = await loadKubernetesClient();
-    const config = new k8s.KubeConfig();
-    config.loadFromString(kubeconfig);
+    const config = await this.nodes.config(kubeconfig);
     return new PodEtcd(config.makeApiClient(k8s.CoreV1Api), this.options.etcdctl ?? (await execRunner(config)));
   }
 
   private ctx(c: MemberClients, cluster: ClusterRef, spec: ClusterSpec): NetworkContext {
-    return { ec2: c.ec2, elb: c.elb, cluster, spec, ...(this.options.retry ? { retry: this.options.retry } : {}) };
+    const managementCidrs = this.options.managementCidrs ?? managementCidrsFromEnv();
+    return { ec2: c.ec2, elb: c.elb, cluster, spec, ...(this.options.retry ? { retry: this.options.retry } : {}), ...(managementCidrs ? { managementCidrs } : {}) };
   }
 
   private call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
@@ -423,12 +451,20 @@ export class Ec2Provider implements MachineProvider {
   private async renderUserData(c: MemberClients, request: CreateMachineRequest, placement: MachinePlacement): Promise<string> {
     const { cluster, spec } = request;
     if (!placement.controlPlaneEndpoint) throw new ProviderUnavailableError(`cluster ${cluster.name}: API server load balancer not ready`);
-    const secrets = await ensureClusterSecrets(c.secrets, cluster, { tags: this.secretTags(cluster, spec), ...(this.options.retry ? { retry: this.options.retry } : {}) });
     let kind: BootstrapKind = 'join-worker';
     if (request.role === 'control-plane') {
       const controlPlanes = await this.describe(c.ec2, [...this.identityFilters(cluster.uid), { Name: `tag:${TAGS.role}`, Values: ['control-plane' satisfies MachineRole] }]);
       kind = controlPlanes.some((i) => tagMap(i.Tags)[TAGS.machine] !== request.name) ? 'join-control-plane' : 'init';
     }
+    // The first control-plane machine is when Capstan's admin kubeconfig starts to matter: it is created then.
+    const secrets = await ensureClusterSecrets(c.secrets, cluster, {
+      tags: this.secretTags(cluster, spec),
+      vpcId: placement.vpcId,
+      endpoint: `https://${placement.controlPlaneEndpoint}`,
+      createKubeconfig: kind === 'init',
+      ...(this.options.retry ? { retry: this.options.retry } : {}),
+    });
+    if (kind !== 'init') await this.ensureJoinToken(c, cluster, secrets.join);
     const labels = request.role === 'worker' ? spec.workers.find((w) => w.name === request.pool)?.labels : undefined;
     return renderUserData({
       kind,
@@ -446,6 +482,24 @@ export class Ec2Provider implements MachineProvider {
       ...(spec.kubeadm ? { kubeadm: spec.kubeadm } : {}),
       ...(labels ? { labels } : {}),
     });
+  }
+
+  /**
+   * Makes sure the join secret's token lives long enough for a machine that is about to join: when it has less than
+   * MIN_TOKEN_LIFETIME_MS left, a new token is created in the cluster (a bootstrap-token Secret, through the API
+   * server) and then stored. A retry after a crash in between makes another token: the unused one expires.
+   */
+  private async ensureJoinToken(c: MemberClients, cluster: ClusterRef, joinSecret: string): Promise<void> {
+    const name = clusterSecretNames(cluster).join;
+    const join = parseJoinSecret(await this.call('GetSecretValue', () => readSecret(c.secrets, joinSecret, this.options.retry)), name);
+    const now = Date.now();
+    if (Date.parse(join.expires) - now >= MIN_TOKEN_LIFETIME_MS) return;
+    const kubeconfig = await this.kubeconfig(cluster);
+    if (!kubeconfig) throw new ProviderUnavailableError(`cluster ${cluster.name}: the join token expired and there is no API server to mint a new one yet`);
+    const token = generateBootstrapToken();
+    const expires = new Date(now + BOOTSTRAP_TOKEN_TTL_MS);
+    await this.nodes.createBootstrapToken(await this.nodes.api(kubeconfig), token, expires);
+    await this.call('PutSecretValue', () => writeSecret(c.secrets, joinSecret, JSON.stringify({ ...join, token, expires: expires.toISOString() }), this.options.retry));
   }
 
   private async targetGroupArn(c: MemberClients, uid: string): Promise<string | undefined> {
@@ -545,18 +599,10 @@ export class Ec2Provider implements MachineProvider {
     });
   }
 
-  /** The admin kubeconfig the first control-plane machine stored; undefined until it has. Never logged. */
+  /** Capstan's admin kubeconfig of the cluster; undefined until its first control-plane machine was created. Never logged. */
   private async kubeconfig(cluster: ClusterRef): Promise<string | undefined> {
     return this.options.credentials.withMemberClients(cluster.scope, (c) =>
-      this.call('GetSecretValue', async () => {
-        try {
-          const out = await c.secrets.send(new GetSecretValueCommand({ SecretId: clusterSecretNames(cluster).kubeconfig }));
-          return out.SecretString || undefined;
-        } catch (error) {
-          if (hasAwsCode(error, 'ResourceNotFoundException')) return undefined;
-          throw error;
-        }
-      }),
+      this.call('GetSecretValue', () => readSecret(c.secrets, clusterSecretNames(cluster).kubeconfig, this.options.retry)),
     );
   }
 }

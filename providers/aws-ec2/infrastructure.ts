@@ -70,6 +70,7 @@ import {
   DEFAULT_VPC_CIDR,
   carveSubnets,
   desiredIngress,
+  endpointIngress,
   loadBalancerName,
   resourceTags,
   ruleKey,
@@ -87,7 +88,15 @@ export interface NetworkContext {
   readonly cluster: ClusterRef;
   readonly spec: ClusterSpec;
   readonly retry?: RetryOptions;
+  /**
+   * Where Capstan's own calls to the API server come from (its Lambdas drain and health-check through the endpoint).
+   * @default ['0.0.0.0/0']: Lambdas outside a VPC have no fixed address (see docs/deploy.md, "API server access")
+   */
+  readonly managementCidrs?: readonly string[];
 }
+
+/** @default management egress: anywhere, until Capstan's Lambdas have fixed egress addresses. */
+export const DEFAULT_MANAGEMENT_CIDRS: readonly string[] = ['0.0.0.0/0'];
 
 interface ObservedSubnet {
   readonly subnetId: string;
@@ -109,12 +118,13 @@ export interface ObservedNetwork {
   readonly vpcCidr?: string;
   readonly subnets: readonly ObservedSubnet[];
   readonly internetGateway?: { readonly id: string; readonly attachedVpcs: readonly string[] };
-  readonly eips: readonly { readonly allocationId: string; readonly associationId?: string }[];
+  readonly eips: readonly { readonly allocationId: string; readonly associationId?: string; readonly publicIp?: string }[];
   readonly natGateways: readonly { readonly id: string; readonly state: string; readonly subnetId?: string }[];
   readonly routeTables: readonly { readonly id: string; readonly component: string; readonly hasDefaultRoute: boolean; readonly associations: readonly { readonly id: string; readonly subnetId?: string }[] }[];
   readonly controlPlaneSg?: ObservedSecurityGroup;
   readonly nodeSg?: ObservedSecurityGroup;
-  readonly loadBalancer?: { readonly arn: string; readonly dnsName: string; readonly state: string };
+  readonly apiLbSg?: ObservedSecurityGroup;
+  readonly loadBalancer?: { readonly arn: string; readonly dnsName: string; readonly state: string; readonly securityGroups: readonly string[] };
   readonly targetGroup?: { readonly arn: string };
   readonly hasListener: boolean;
 }
@@ -181,7 +191,7 @@ async function findLoadBalancer(ctx: NetworkContext) {
   try {
     const out = await call(ctx, 'DescribeLoadBalancers', () => ctx.elb.send(new DescribeLoadBalancersCommand({ Names: [loadBalancerName(ctx.cluster.uid)] })));
     const lb = out.LoadBalancers?.[0];
-    return lb?.LoadBalancerArn ? { arn: lb.LoadBalancerArn, dnsName: lb.DNSName ?? '', state: lb.State?.Code ?? 'unknown' } : undefined;
+    return lb?.LoadBalancerArn ? { arn: lb.LoadBalancerArn, dnsName: lb.DNSName ?? '', state: lb.State?.Code ?? 'unknown', securityGroups: lb.SecurityGroups ?? [] } : undefined;
   } catch (error) {
     if (isNotFound(error, 'LoadBalancerNotFound')) return undefined;
     throw error;
@@ -245,7 +255,7 @@ export async function observeNetwork(ctx: NetworkContext): Promise<ObservedNetwo
       .filter((s) => s.SubnetId && s.AvailabilityZone)
       .map((s) => ({ subnetId: s.SubnetId!, availabilityZone: s.AvailabilityZone!, component: byo ? 'byo' : tagMap(s.Tags)[COMPONENT_TAG] ?? '', cidr: s.CidrBlock ?? '' })),
     ...(igw?.InternetGatewayId ? { internetGateway: { id: igw.InternetGatewayId, attachedVpcs: (igw.Attachments ?? []).map((a) => a.VpcId ?? '').filter(Boolean) } } : {}),
-    eips: (eips.Addresses ?? []).filter((a) => a.AllocationId).map((a) => ({ allocationId: a.AllocationId!, ...(a.AssociationId ? { associationId: a.AssociationId } : {}) })),
+    eips: (eips.Addresses ?? []).filter((a) => a.AllocationId).map((a) => ({ allocationId: a.AllocationId!, ...(a.AssociationId ? { associationId: a.AssociationId } : {}), ...(a.PublicIp ? { publicIp: a.PublicIp } : {}) })),
     natGateways: (nats.NatGateways ?? [])
       .filter((n) => n.NatGatewayId && n.State !== 'deleted' && n.State !== 'failed')
       .map((n) => ({ id: n.NatGatewayId!, state: n.State ?? 'unknown', ...(n.SubnetId ? { subnetId: n.SubnetId } : {}) })),
@@ -259,6 +269,7 @@ export async function observeNetwork(ctx: NetworkContext): Promise<ObservedNetwo
       })),
     ...(sg(COMPONENTS.controlPlaneSecurityGroup) ? { controlPlaneSg: sg(COMPONENTS.controlPlaneSecurityGroup)! } : {}),
     ...(sg(COMPONENTS.nodeSecurityGroup) ? { nodeSg: sg(COMPONENTS.nodeSecurityGroup)! } : {}),
+    ...(sg(COMPONENTS.apiLoadBalancerSecurityGroup) ? { apiLbSg: sg(COMPONENTS.apiLoadBalancerSecurityGroup)! } : {}),
     ...(loadBalancer ? { loadBalancer } : {}),
     ...(targetGroup ? { targetGroup } : {}),
     hasListener,
@@ -284,7 +295,7 @@ async function availabilityZones(ctx: NetworkContext): Promise<string[]> {
  * groups have none, so a crash between create and the next observation can leave a tagged duplicate-free resource
  * only because tags are applied atomically at creation (TagSpecifications), and the next run finds it.
  */
-export async function ensureNetwork(ctx: NetworkContext): Promise<InfrastructureStatus> {
+export async function ensureNetwork(ctx: NetworkContext): Promise<InfrastructureStatus & { readonly vpcId: string }> {
   const aws = infra(ctx.spec);
   let observed = await observeNetwork(ctx);
   const azs = observed.byo ? [...new Set(observed.subnets.map((s) => s.availabilityZone))].sort() : await availabilityZones(ctx);
@@ -302,9 +313,11 @@ export async function ensureNetwork(ctx: NetworkContext): Promise<Infrastructure
   }
 
   let natReady = true;
+  let natPublicIps: string[] = [];
   if (!observed.byo) {
     const managed = await ensureManagedNetwork(ctx, observed, vpcId, vpcCidr, azs);
     natReady = managed.natAvailable;
+    natPublicIps = managed.natPublicIps;
     // The subnets as created or found: never re-read right after creating them (a Describe may not list them yet).
     observed = { ...observed, subnets: managed.subnets };
   }
@@ -316,8 +329,16 @@ export async function ensureNetwork(ctx: NetworkContext): Promise<Infrastructure
   await authorizeMissing(ctx, cpSg, rules.controlPlane, observed.controlPlaneSg?.rules);
   await authorizeMissing(ctx, nodeSg, rules.node, observed.nodeSg?.rules);
 
+  // Who may reach the API server: the load balancer's own group (an NLB takes security groups only at creation).
+  const endpoint = ctx.spec.controlPlane.endpoint;
+  const scheme = endpoint?.scheme ?? 'internet-facing';
+  const lbSg = observed.apiLbSg?.groupId ?? (await createSecurityGroup(ctx, vpcId, COMPONENTS.apiLoadBalancerSecurityGroup, 'API server load balancer'));
+  const access = endpointIngress({ scheme, allowedCidrs: endpoint?.allowedCidrs ?? [], managementCidrs: ctx.managementCidrs ?? DEFAULT_MANAGEMENT_CIDRS, vpcCidr, natPublicIps });
+  await authorizeMissing(ctx, lbSg, access, observed.apiLbSg?.rules);
+  await revokeExtra(ctx, lbSg, access, observed.apiLbSg?.permissions ?? []);
+
   // API server load balancer: public subnets (managed) or the given subnets (BYO), at most one per AZ.
-  const lbSubnets = pickOnePerAz(observed.subnets.filter((s) => (observed.byo ? true : s.component === COMPONENTS.publicSubnet)));
+  const lbSubnets = pickOnePerAz(observed.subnets.filter((s) => (observed.byo ? true : s.component === (scheme === 'internal' ? COMPONENTS.privateSubnet : COMPONENTS.publicSubnet))));
   let lb = observed.loadBalancer;
   if (!lb) {
     const out = await call(ctx, 'CreateLoadBalancer', () =>
@@ -325,14 +346,15 @@ export async function ensureNetwork(ctx: NetworkContext): Promise<Infrastructure
         new CreateLoadBalancerCommand({
           Name: loadBalancerName(ctx.cluster.uid),
           Type: 'network',
-          Scheme: 'internet-facing',
+          Scheme: scheme,
           Subnets: lbSubnets.map((s) => s.subnetId),
+          SecurityGroups: [lbSg],
           Tags: tagList(tags(ctx, COMPONENTS.apiLoadBalancer)),
         }),
       ),
     );
     const created = out.LoadBalancers?.[0];
-    lb = { arn: created?.LoadBalancerArn ?? '', dnsName: created?.DNSName ?? '', state: created?.State?.Code ?? 'provisioning' };
+    lb = { arn: created?.LoadBalancerArn ?? '', dnsName: created?.DNSName ?? '', state: created?.State?.Code ?? 'provisioning', securityGroups: created?.SecurityGroups ?? [lbSg] };
   }
   let tg = observed.targetGroup;
   if (!tg) {
@@ -375,6 +397,7 @@ export async function ensureNetwork(ctx: NetworkContext): Promise<Infrastructure
   // `active` (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_LoadBalancerState.html), and
   // kubeadm init talks to the cluster through it: not ready before.
   return {
+    vpcId,
     ready: natReady && lb.dnsName !== '' && lb.state === 'active',
     ...(lb.dnsName ? { controlPlaneEndpoint: `https://${lb.dnsName}:${API_SERVER_PORT}` } : {}),
     failureDomains: [...new Set(machineSubnets.map((s) => s.availabilityZone))].sort(),
@@ -394,7 +417,7 @@ async function ensureManagedNetwork(
   vpcId: string,
   vpcCidr: string,
   azs: string[],
-): Promise<{ natAvailable: boolean; subnets: ObservedSubnet[] }> {
+): Promise<{ natAvailable: boolean; subnets: ObservedSubnet[]; natPublicIps: string[] }> {
   const plan = carveSubnets(vpcCidr, azs);
   const subnetIds = { public: [] as string[], private: [] as string[] };
   const subnets: ObservedSubnet[] = [];
@@ -433,12 +456,14 @@ async function ensureManagedNetwork(
     await afterCreate(ctx, 'AttachInternetGateway', ['InvalidInternetGatewayID.NotFound', 'InvalidVpcID.NotFound'], () => ctx.ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: igwId, VpcId: vpcId })));
   }
 
+  const natPublicIps = observed.eips.map((e) => e.publicIp).filter((ip): ip is string => !!ip);
   let nat = observed.natGateways[0];
   if (!nat) {
     let allocationId = observed.eips[0]?.allocationId;
     if (!allocationId) {
       const out = await call(ctx, 'AllocateAddress', () => ctx.ec2.send(new AllocateAddressCommand({ Domain: 'vpc', TagSpecifications: tagSpec(ctx, 'elastic-ip', COMPONENTS.natEip) })));
       allocationId = out.AllocationId!;
+      if (out.PublicIp) natPublicIps.push(out.PublicIp);
     }
     const out = await afterCreate(ctx, 'CreateNatGateway', ['InvalidSubnetID.NotFound', 'InvalidAllocationID.NotFound'], () =>
       ctx.ec2.send(
@@ -459,7 +484,7 @@ async function ensureManagedNetwork(
   await ensureRouteTable(ctx, observed, vpcId, COMPONENTS.publicRouteTable, subnetIds.public, { GatewayId: igwId });
   // A route to a NAT gateway that is still pending is refused: add it on a later run.
   await ensureRouteTable(ctx, observed, vpcId, COMPONENTS.privateRouteTable, subnetIds.private, natAvailable ? { NatGatewayId: nat.id } : undefined);
-  return { natAvailable, subnets };
+  return { natAvailable, subnets, natPublicIps };
 }
 
 async function ensureRouteTable(
@@ -535,6 +560,24 @@ async function authorizeMissing(ctx: NetworkContext, groupId: string, desired: r
   for (const rule of missing) await authorize([rule]);
 }
 
+/** Revokes the CIDR rules of a group that are no longer desired (an allow-list entry removed from the spec). */
+async function revokeExtra(ctx: NetworkContext, groupId: string, desired: readonly IngressRule[], permissions: readonly IpPermission[]): Promise<void> {
+  const wanted = new Set(desired.map(ruleKey));
+  const extra = permissions.flatMap((p) =>
+    (p.IpRanges ?? [])
+      .filter((r) => r.CidrIp && !wanted.has(ruleKey({ protocol: p.IpProtocol ?? '-1', ...(p.FromPort !== undefined ? { fromPort: p.FromPort } : {}), ...(p.ToPort !== undefined ? { toPort: p.ToPort } : {}), source: r.CidrIp })))
+      .map((r) => ({ IpProtocol: p.IpProtocol, FromPort: p.FromPort, ToPort: p.ToPort, IpRanges: [{ CidrIp: r.CidrIp }] })),
+  );
+  if (extra.length === 0) return;
+  await call(ctx, 'RevokeSecurityGroupIngress', async () => {
+    try {
+      await ctx.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: extra }));
+    } catch (error) {
+      if (!hasAwsCode(error, 'InvalidPermission.NotFound')) throw error; // revoked by an earlier run already
+    }
+  });
+}
+
 /**
  * Deletes the cluster's network in dependency order and reports `done: false` while anything remains:
  *
@@ -586,7 +629,7 @@ export async function deleteNetwork(ctx: NetworkContext): Promise<{ readonly don
   }
 
   // The two groups reference each other: revoke the cross references first, or neither can be deleted.
-  const groups = [o.controlPlaneSg, o.nodeSg].filter((g): g is ObservedSecurityGroup => g !== undefined);
+  const groups = [o.controlPlaneSg, o.nodeSg, o.apiLbSg].filter((g): g is ObservedSecurityGroup => g !== undefined);
   for (const g of groups) {
     const referencing = g.permissions.filter((p) => (p.UserIdGroupPairs ?? []).length > 0);
     if (referencing.length > 0) {
@@ -604,6 +647,8 @@ export async function deleteNetwork(ctx: NetworkContext): Promise<{ readonly don
 
 /** Where machines of a cluster go: subnets per AZ, security groups per role, the API target group. */
 export interface MachinePlacement {
+  /** The cluster's VPC: its secrets are tagged with it, and only machines in it may read them. */
+  readonly vpcId: string;
   readonly subnetsByAz: ReadonlyMap<string, readonly string[]>;
   readonly controlPlaneSecurityGroupId: string;
   readonly nodeSecurityGroupId: string;
@@ -616,12 +661,13 @@ export interface MachinePlacement {
 export async function machinePlacement(ctx: NetworkContext): Promise<MachinePlacement> {
   const o = await observeNetwork(ctx);
   const subnets = o.subnets.filter((s) => (o.byo ? true : s.component === COMPONENTS.privateSubnet));
-  if (subnets.length === 0 || !o.controlPlaneSg || !o.nodeSg) {
+  if (subnets.length === 0 || !o.controlPlaneSg || !o.nodeSg || !o.vpcId) {
     throw new Error(`cluster ${ctx.cluster.name}: infrastructure not ready (subnets ${subnets.length}, security groups ${[o.controlPlaneSg, o.nodeSg].filter(Boolean).length}/2)`);
   }
   const subnetsByAz = new Map<string, string[]>();
   for (const s of [...subnets].sort((a, b) => a.subnetId.localeCompare(b.subnetId))) subnetsByAz.set(s.availabilityZone, [...(subnetsByAz.get(s.availabilityZone) ?? []), s.subnetId]);
   return {
+    vpcId: o.vpcId,
     subnetsByAz,
     controlPlaneSecurityGroupId: o.controlPlaneSg.groupId,
     nodeSecurityGroupId: o.nodeSg.groupId,

@@ -9,6 +9,13 @@ import { TAGS } from '../../functions/domain/provider.js';
 /** Tag naming which piece of the cluster network a resource is (found again by it). */
 export const COMPONENT_TAG = 'capstan.dev/component';
 
+/** Who may read a cluster secret: the tag the machine roles' policies match (infra/stacks/member-stack.ts). */
+export const SECRET_AUDIENCE_TAG = 'capstan.dev/secret-audience';
+/** The cluster's VPC on its secrets: the machine roles' policies compare it with `aws:ec2InstanceSourceVPC`. */
+export const SECRET_VPC_TAG = 'capstan.dev/vpc-id';
+/** The audience of each cluster secret (cluster-secrets.ts): `worker` is read by every machine. */
+export const SECRET_AUDIENCES = { join: 'worker', controlPlane: 'control-plane', kubeconfig: 'capstan' } as const;
+
 /** Values of `COMPONENT_TAG`. */
 export const COMPONENTS = {
   vpc: 'vpc',
@@ -21,6 +28,7 @@ export const COMPONENTS = {
   privateRouteTable: 'private-route-table',
   controlPlaneSecurityGroup: 'control-plane-sg',
   nodeSecurityGroup: 'node-sg',
+  apiLoadBalancerSecurityGroup: 'api-lb-sg',
   apiLoadBalancer: 'api-load-balancer',
   apiTargetGroup: 'api-target-group',
   secret: 'secret',
@@ -168,4 +176,38 @@ export function desiredIngress(vpcCidr: string, controlPlaneSg: string, nodeSg: 
       ...podNetwork(node),
     ],
   };
+}
+
+/** What decides who may reach the API server through its load balancer. */
+export interface EndpointAccess {
+  readonly scheme: 'internet-facing' | 'internal';
+  /** The cluster's `spec.controlPlane.endpoint.allowedCidrs`. */
+  readonly allowedCidrs: readonly string[];
+  /** Where Capstan's own calls (drain, node health) come from: the management egress CIDRs of its configuration. */
+  readonly managementCidrs: readonly string[];
+  readonly vpcCidr: string;
+  /** Public addresses of the cluster's NAT gateways: nodes reach an internet-facing endpoint through them. */
+  readonly natPublicIps: readonly string[];
+}
+
+/**
+ * The inbound rules of the load balancer's security group: 6443/tcp from each source, once.
+ *
+ * As CAPA does for its control-plane load balancer (cluster-api-provider-aws
+ * pkg/cloud/services/securitygroup/securitygroups.go, `getIngressRulesToAllowKubeletToAccessTheControlPlaneLB`):
+ * internet-facing admits the NAT gateways' addresses (in-cluster clients such as the kubelet come out through them),
+ * internal admits the VPC CIDR. Capstan adds the VPC CIDR in both cases (NLB health checks and clients inside the
+ * VPC), its own management egress, and the user's allow-list.
+ */
+export function endpointIngress(access: EndpointAccess): IngressRule[] {
+  const sources: [string, string][] = [
+    [access.vpcCidr, 'API server from the VPC'],
+    ...(access.scheme === 'internet-facing' ? access.natPublicIps.map((ip): [string, string] => [`${ip}/32`, 'API server from the cluster nodes (NAT gateway)']) : []),
+    ...access.managementCidrs.map((c): [string, string] => [c, 'API server from Capstan (management egress)']),
+    ...access.allowedCidrs.map((c): [string, string] => [c, 'API server from spec.controlPlane.endpoint.allowedCidrs']),
+  ];
+  const seen = new Set<string>();
+  return sources
+    .filter(([cidr]) => !seen.has(cidr) && (seen.add(cidr), true))
+    .map(([source, description]) => ({ protocol: 'tcp', fromPort: API_SERVER_PORT, toPort: API_SERVER_PORT, source, description }));
 }

@@ -14,7 +14,7 @@
  *
  * Note: the machine name IS the node name (the bootstrap sets `nodeRegistration.name`).
  */
-import type { CoreV1Api, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Api, KubeConfig, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { DrainResult, NodeHealth, NodeStatus } from '../../functions/domain/provider.js';
 import { ProviderUnavailableError } from '../../functions/domain/errors.js';
 import { realSleep } from './aws-errors.js';
@@ -88,12 +88,18 @@ export class NodeOperations {
     this.now = options.now ?? Date.now;
   }
 
-  /** A CoreV1Api for a kubeconfig document. */
-  async api(kubeconfig: string): Promise<CoreV1Api> {
+  /** The client configuration of a kubeconfig document (every API call of the provider goes through here). */
+  async config(kubeconfig: string): Promise<KubeConfig> {
     const k8s = await loadKubernetesClient();
     const config = new k8s.KubeConfig();
     config.loadFromString(kubeconfig);
-    return config.makeApiClient(k8s.CoreV1Api);
+    return config;
+  }
+
+  /** A CoreV1Api for a kubeconfig document. */
+  async api(kubeconfig: string): Promise<CoreV1Api> {
+    const k8s = await loadKubernetesClient();
+    return (await this.config(kubeconfig)).makeApiClient(k8s.CoreV1Api);
   }
 
   /** The node's view, or undefined when no node of that name has registered. */
@@ -128,6 +134,40 @@ export class NodeOperations {
       throw this.mapError(error, 'list nodes');
     }
     return out;
+  }
+
+  /**
+   * Creates a kubeadm join token in the cluster: a `bootstrap.kubernetes.io/token` Secret in kube-system, usable for
+   * authentication and signing, in kubeadm's node-token group, expiring at `expires`
+   * (https://kubernetes.io/docs/reference/access-authn-authz/bootstrap-tokens/#bootstrap-token-secret-format).
+   * Already there (a retry) is success.
+   */
+  async createBootstrapToken(api: CoreV1Api, token: string, expires: Date): Promise<void> {
+    const [id, secret] = token.split('.');
+    if (!id || !secret || !/^[a-z0-9]{6}$/.test(id) || !/^[a-z0-9]{16}$/.test(secret)) throw new Error('bootstrap token: must match [a-z0-9]{6}.[a-z0-9]{16}');
+    try {
+      await api.createNamespacedSecret({
+        namespace: 'kube-system',
+        body: {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: `bootstrap-token-${id}`, namespace: 'kube-system' },
+          type: 'bootstrap.kubernetes.io/token',
+          stringData: {
+            description: 'Capstan: join token for new machines',
+            'token-id': id,
+            'token-secret': secret,
+            expiration: expires.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+            'usage-bootstrap-authentication': 'true',
+            'usage-bootstrap-signing': 'true',
+            'auth-extra-groups': 'system:bootstrappers:kubeadm:default-node-token',
+          },
+        },
+      });
+    } catch (error) {
+      if (statusCode(error) === 409) return;
+      throw this.mapError(error, 'create bootstrap token');
+    }
   }
 
   /** Marks the node unschedulable (a merge patch: idempotent). A node that is gone needs no cordon. */

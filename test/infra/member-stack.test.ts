@@ -84,13 +84,17 @@ describe('MemberStack role', () => {
     }
   });
 
-  it('has no unconditioned statement besides describes, AMI parameters, RunInstances inputs and rules of tagged groups', () => {
+  it('has no unconditioned statement besides describes, AMI parameters, RunInstances inputs, rules of tagged groups and reads of capstan/* secrets', () => {
     expect(memberStatements.filter((s) => s.Condition === undefined).map((s) => s.Sid)).toEqual([
       'DescribeUnscoped',
       'ReadPublicAmiParameters',
       'RunInstancesWith',
       'SecurityGroupRulesOfTaggedGroups',
+      'ReadCapstanSecrets',
     ]);
+    const reads = memberStatements.find((s) => s.Sid === 'ReadCapstanSecrets')!;
+    expect(reads.Action).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+    expect(JSON.stringify(reads.Resource)).toMatch(/:secret:capstan\/\*"/);
   });
 
   it('passes only the node roles, only to EC2', () => {

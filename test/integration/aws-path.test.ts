@@ -49,6 +49,9 @@ describe('an AWS cluster through the workflow with the EC2 provider (in-memory A
     expect(machines.every((m: any) => m.version === 'v1.32.0')).toBe(true);
     const live = await ec2.provider.listMachines({ provider: 'aws', account: '111122223333', region: 'eu-west-1' }, { cluster: 'cloud' });
     expect(live.filter((p) => p.state !== 'terminated').map((p) => p.name).sort()).toEqual(machines.map((m: any) => m.name).sort());
+    // Each retired control plane left etcd before its instance went (issue 12, defect 5): members = live control planes
+    const controlPlanes = machines.filter((m: any) => m.role === 'control-plane').map((m: any) => m.name).sort();
+    expect([...ec2.etcd.members.keys()].filter((n) => n.startsWith('cloud-')).sort()).toEqual(controlPlanes);
   }, 120_000);
 
   it('deletes the cluster: instances terminated, infrastructure torn down, record gone', async () => {

@@ -71,11 +71,25 @@ export const CLUSTER_LIMITS = {
   poolReplicas: 1000,
   failureDomains: 16,
   subnets: 32,
+  /** API server allow-list entries: an AWS security group has at most 60 inbound rules; Capstan keeps some for itself. */
+  endpointAllowedCidrs: 50,
   /** At most this many issues are listed; the rest are counted in a last issue. */
   issues: 100,
 } as const;
 
 const CP_REPLICAS = [1, 3, 5, 7] as const;
+
+/** Schemes of the API server load balancer (CAPA's `controlPlaneLoadBalancer.scheme`). */
+export const ENDPOINT_SCHEMES = ['internet-facing', 'internal'] as const;
+
+/**
+ * Who may reach the API server (6443) through its load balancer. Not materialized when absent: the provider then
+ * uses `internet-facing` and no extra source (see `ControlPlaneEndpointSpec`).
+ */
+const endpointSchema = z.strictObject({
+  scheme: z.enum(ENDPOINT_SCHEMES).default('internet-facing'),
+  allowedCidrs: uniqueArray(cidrField(), CLUSTER_LIMITS.endpointAllowedCidrs).default([]),
+});
 
 const machineSchema = (defaultInstanceType: string) =>
   z
@@ -179,6 +193,7 @@ const specSchema = z.strictObject({
           after: timestampField.optional(),
         })
         .prefault({}),
+      endpoint: endpointSchema.optional(),
     })
     .prefault({}),
   workers: z.array(workerPoolSchema).max(CLUSTER_LIMITS.workerPools).default([]),

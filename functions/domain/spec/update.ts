@@ -38,6 +38,11 @@ function infrastructureIssues(previous: ClusterSpec, next: ClusterSpec): Issue[]
   }
   if (before.provider !== 'aws' || after.provider !== 'aws') return [];
   const issues: Issue[] = [];
+  // An ELB's scheme is fixed at creation, and the endpoint's DNS name is in every certificate and kubeconfig.
+  const scheme = (spec: ClusterSpec) => spec.controlPlane.endpoint?.scheme ?? 'internet-facing';
+  if (scheme(previous) !== scheme(next)) {
+    issues.push({ path: 'spec.controlPlane.endpoint.scheme', message: `is immutable, was ${JSON.stringify(scheme(previous))}, got ${JSON.stringify(scheme(next))}` });
+  }
   for (const field of ['account', 'region'] as const) {
     if (before[field] !== after[field]) {
       issues.push({ path: `spec.infrastructure.${field}`, message: `is immutable, was ${JSON.stringify(before[field])}, got ${JSON.stringify(after[field])}` });

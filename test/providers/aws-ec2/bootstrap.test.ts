@@ -1,17 +1,14 @@
-import { CreateSecretCommand, DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { mockClient } from 'aws-sdk-client-mock';
 import { parse, parseAllDocuments } from 'yaml';
 import {
+  INIT_TOKEN_TTL,
   PLACEHOLDERS,
-  clusterSecretNames,
   encodeUserData,
-  ensureClusterSecrets,
-  generateBootstrapToken,
   kubeadmApiVersion,
   renderUserData,
   type BootstrapKind,
   type UserDataInput,
 } from '../../../providers/aws-ec2/bootstrap.js';
+import { generateBootstrapToken } from '../../../providers/aws-ec2/cluster-secrets.js';
 
 const secrets = { join: 'arn:aws:secretsmanager:eu-west-1:1:secret:join', controlPlane: 'arn:cp', kubeconfig: 'arn:kc' };
 const CALLBACK_TOKEN = 'cb-token-7f3a';
@@ -151,71 +148,6 @@ describe('kubeadmApiVersion', () => {
 describe('encodeUserData', () => {
   it('base64-encodes the document', () => expect(Buffer.from(encodeUserData('#cloud-config\n'), 'base64').toString()).toBe('#cloud-config\n'));
   it('fails when the document exceeds 16 KiB', () => expect(() => encodeUserData('x'.repeat(16385))).toThrow(/16384/));
-});
-
-describe('ensureClusterSecrets', () => {
-  const cluster = { name: 'demo', uid: 'uid-1' };
-  const sm = mockClient(SecretsManagerClient);
-  afterEach(() => sm.reset());
-
-  function statefulSecrets() {
-    const store = new Map<string, { arn: string; value?: string; token?: string }>();
-    sm.on(DescribeSecretCommand).callsFake((i: { SecretId: string }) => {
-      const s = store.get(i.SecretId);
-      if (!s) throw Object.assign(new Error('not found'), { name: 'ResourceNotFoundException' });
-      return { ARN: s.arn, Name: i.SecretId };
-    });
-    sm.on(CreateSecretCommand).callsFake((i: { Name: string; SecretString?: string; ClientRequestToken?: string }) => {
-      if (store.has(i.Name)) throw Object.assign(new Error('exists'), { name: 'ResourceExistsException' });
-      const arn = `arn:aws:secretsmanager:eu-west-1:1:secret:${i.Name}`;
-      store.set(i.Name, { arn, ...(i.SecretString ? { value: i.SecretString } : {}), ...(i.ClientRequestToken ? { token: i.ClientRequestToken } : {}) });
-      return { ARN: arn };
-    });
-    return store;
-  }
-
-  it('creates the three secrets with a bootstrap token and certificate key, tagged', async () => {
-    const store = statefulSecrets();
-    const refs = await ensureClusterSecrets(sm as unknown as SecretsManagerClient, cluster, { tags: { 'capstan.dev/cluster': 'demo' } });
-    const names = clusterSecretNames(cluster);
-    expect(refs.join).toContain(names.join);
-    const join = JSON.parse(store.get(names.join)!.value!);
-    expect(join.token).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
-    expect(JSON.parse(store.get(names.controlPlane)!.value!).certificateKey).toMatch(/^[0-9a-f]{64}$/);
-    expect(store.get(names.kubeconfig)!.value).toBeUndefined();
-    const create = sm.commandCalls(CreateSecretCommand)[0]!.args[0].input;
-    expect(create.Tags).toEqual([{ Key: 'capstan.dev/cluster', Value: 'demo' }]);
-    expect(create.ClientRequestToken!.length).toBeGreaterThanOrEqual(32);
-  });
-
-  it('creates nothing the second time', async () => {
-    statefulSecrets();
-    await ensureClusterSecrets(sm as unknown as SecretsManagerClient, cluster, { tags: {} });
-    const first = sm.commandCalls(CreateSecretCommand).length;
-    await ensureClusterSecrets(sm as unknown as SecretsManagerClient, cluster, { tags: {} });
-    expect([first, sm.commandCalls(CreateSecretCommand).length]).toEqual([3, 3]);
-  });
-
-  it('uses the same ClientRequestToken on a retry after a crash', async () => {
-    statefulSecrets();
-    await ensureClusterSecrets(sm as unknown as SecretsManagerClient, cluster, { tags: {} });
-    const tokens1 = sm.commandCalls(CreateSecretCommand).map((c) => c.args[0].input.ClientRequestToken).sort();
-    sm.reset();
-    statefulSecrets();
-    await ensureClusterSecrets(sm as unknown as SecretsManagerClient, cluster, { tags: {} });
-    expect(sm.commandCalls(CreateSecretCommand).map((c) => c.args[0].input.ClientRequestToken).sort()).toEqual(tokens1);
-  });
-
-  it('treats a lost create race as success', async () => {
-    let described = 0;
-    sm.on(DescribeSecretCommand).callsFake(() => {
-      if (described++ < 3) throw Object.assign(new Error('nf'), { name: 'ResourceNotFoundException' });
-      return { ARN: 'arn:winner' };
-    });
-    sm.on(CreateSecretCommand).rejects(Object.assign(new Error('exists'), { name: 'ResourceExistsException' }));
-    const refs = await ensureClusterSecrets(sm as unknown as SecretsManagerClient, cluster, { tags: {} });
-    expect(refs).toEqual({ join: 'arn:winner', controlPlane: 'arn:winner', kubeconfig: 'arn:winner' });
-  });
 });
 
 describe('renderUserData: the pod network', () => {

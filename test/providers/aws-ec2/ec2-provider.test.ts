@@ -6,6 +6,7 @@ import { TAGS, type CreateMachineRequest } from '../../../functions/domain/provi
 import { toProviderError, withThrottleRetries } from '../../../providers/aws-ec2/aws-errors.js';
 import { CAPA_AMI_OWNER } from '../../../providers/aws-ec2/ami.js';
 import { Ec2Provider, machineClientToken } from '../../../providers/aws-ec2/ec2-provider.js';
+import { clusterSecretNames } from '../../../providers/aws-ec2/cluster-secrets.js';
 import { MemberCredentials } from '../../../providers/aws-ec2/credentials.js';
 import { awsError, PUBLISHED_IMAGE_OWNER, type FakeAwsOptions } from './fake-aws.js';
 import { makeEc2Harness } from './ec2-harness.js';
@@ -145,11 +146,49 @@ describe('Ec2Provider', () => {
     });
   });
 
+  describe('join tokens (issue 12, defect 6: bounded TTL, fresh tokens for later joins)', () => {
+    beforeEach(async () => (h = await makeEc2Harness()));
+    const joinSecret = () => JSON.parse(h.fake.secrets.get(clusterSecretNames(h.cluster).join)!.value!);
+
+    it('keeps the token while it has more than an hour left', async () => {
+      const before = joinSecret();
+      expect(Date.parse(before.expires) - Date.now()).toBeGreaterThan(3 * 3600_000);
+      await h.provider.createMachine(request('demo-md-0-1'));
+      expect(joinSecret()).toEqual(before);
+      expect(h.kube.secrets.size).toBe(0);
+    });
+
+    it('mints a new token in the cluster and stores it before a join, when the stored one is about to expire', async () => {
+      // Prepare: the cluster had its first control plane (a kubeconfig), and the token expires in 10 minutes
+      await h.provider.createMachine(request('demo-md-0-1'));
+      const name = clusterSecretNames(h.cluster).join;
+      const old = joinSecret();
+      h.fake.secrets.get(name)!.value = JSON.stringify({ ...old, expires: new Date(Date.now() + 600_000).toISOString() });
+
+      // Act
+      await h.provider.createMachine(request('demo-md-0-2'));
+
+      // Assess: a bootstrap-token Secret as kubeadm reads it, and the join secret now names it
+      const now = joinSecret();
+      expect(now.token).not.toBe(old.token);
+      expect(now.caCertHash).toBe(old.caCertHash);
+      expect(Date.parse(now.expires) - Date.now()).toBeGreaterThan(3.9 * 3600_000);
+      const [id, secret] = now.token.split('.');
+      expect(h.kube.secrets.get(`bootstrap-token-${id}`)).toMatchObject({
+        type: 'bootstrap.kubernetes.io/token',
+        metadata: { namespace: 'kube-system' },
+        stringData: { 'token-id': id, 'token-secret': secret, 'usage-bootstrap-authentication': 'true', 'usage-bootstrap-signing': 'true', 'auth-extra-groups': 'system:bootstrappers:kubeadm:default-node-token', expiration: now.expires.replace(/\.\d{3}Z$/, 'Z') },
+      });
+    });
+  });
+
   describe('listNodes', () => {
     beforeEach(async () => (h = await makeEc2Harness()));
 
     it('returns an empty map before the cluster has a kubeconfig, without calling an API server', async () => {
-      expect((await h.provider.listNodes(h.cluster)).size).toBe(0);
+      // A cluster whose secrets exist but which never had a control-plane machine: no kubeconfig yet
+      const fresh = { ...h.cluster, uid: `${h.cluster.uid}-2` };
+      expect((await h.provider.listNodes(fresh)).size).toBe(0);
       expect(h.kube.requests).toEqual([]);
     });
 

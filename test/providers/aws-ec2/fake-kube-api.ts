@@ -33,8 +33,13 @@ export interface FakeKubeApi {
   /** Pods by `namespace/name`. */
   readonly pods: Map<string, any>;
   readonly eviction: Map<string, EvictionBehaviour>;
-  /** A node from fixtures/node.json named `name`. */
-  addNode(name: string, options?: { ready?: boolean; withPods?: boolean }): void;
+  /** kube-system Secrets created through the API (bootstrap tokens), by name. */
+  readonly secrets: Map<string, any>;
+  /**
+   * A node from fixtures/node.json named `name`; a control-plane node also gets the etcd static pod kubeadm makes
+   * (`etcd-<node>` in kube-system, labels component=etcd, tier=control-plane), which goes with its node.
+   */
+  addNode(name: string, options?: { ready?: boolean; withPods?: boolean; controlPlane?: boolean }): void;
   kubeconfig(): string;
   close(): Promise<void>;
 }
@@ -52,6 +57,8 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
   const nodes = new Map<string, any>();
   const pods = new Map<string, any>();
   const eviction = new Map<string, EvictionBehaviour>();
+  const secrets = new Map<string, any>();
+  const etcdPods = new Map<string, any>();
   const server = http.createServer((req, res) => {
     let raw = '';
     req.setEncoding('utf8');
@@ -76,6 +83,7 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
         // https://kubernetes.io/docs/reference/kubernetes-api/cluster-resources/node-v1/#delete-delete-a-node
         if (req.method === 'DELETE') {
           nodes.delete(m[1]!);
+          etcdPods.delete(m[1]!);
           return send(res, 200, node);
         }
         if (req.method === 'PATCH') {
@@ -89,6 +97,20 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
         const nodeName = /^spec\.nodeName=(.+)$/.exec(selector)?.[1];
         const items = [...pods.values()].filter((p) => nodeName === undefined || p.spec.nodeName === nodeName);
         return send(res, 200, { ...fixture<Record<string, unknown>>('pods-on-node.json'), items });
+      }
+      if (url.pathname === '/api/v1/namespaces/kube-system/pods' && req.method === 'GET') {
+        // Only the etcd static pods, and only for the selector Capstan sends.
+        const selector = url.searchParams.get('labelSelector');
+        if (selector !== 'component=etcd,tier=control-plane') return send(res, 400, { kind: 'Status', code: 400, message: `fake: unsupported labelSelector ${selector}` });
+        return send(res, 200, { kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: '48214' }, items: [...etcdPods.values()] });
+      }
+      if (url.pathname === '/api/v1/namespaces/kube-system/secrets' && req.method === 'POST') {
+        // Create answers 201 with the object, 409 AlreadyExists for a taken name:
+        // https://kubernetes.io/docs/reference/kubernetes-api/config-and-storage-resources/secret-v1/#create-create-a-secret
+        const name = body?.metadata?.name;
+        if (secrets.has(name)) return send(res, 409, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'AlreadyExists', code: 409, message: `secrets "${name}" already exists` });
+        secrets.set(name, body);
+        return send(res, 201, body);
       }
       if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/eviction$/.exec(url.pathname)) && req.method === 'POST') {
         const key = `${m[1]}/${m[2]}`;
@@ -118,7 +140,17 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
     nodes,
     pods,
     eviction,
+    secrets,
     addNode(name, options = {}) {
+      if (options.controlPlane) {
+        etcdPods.set(name, {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: `etcd-${name}`, namespace: 'kube-system', labels: { component: 'etcd', tier: 'control-plane' } },
+          spec: { nodeName: name, containers: [{ name: 'etcd', image: 'registry.k8s.io/etcd:3.5.16-0' }] },
+          status: { phase: 'Running' },
+        });
+      }
       const node = fixture('node.json');
       node.metadata.name = name;
       if (options.ready === false) node.status.conditions = node.status.conditions.map((c: any) => (c.type === 'Ready' ? { ...c, status: 'False', reason: 'KubeletNotReady' } : c));

@@ -1,5 +1,8 @@
 import { carveSubnets, desiredIngress, loadBalancerName, ruleKey, targetGroupName } from '../../../providers/aws-ec2/network.js';
 import { TAGS } from '../../../functions/domain/provider.js';
+import type { ClusterSpec } from '../../../functions/domain/cluster.js';
+import { MemberCredentials } from '../../../providers/aws-ec2/credentials.js';
+import { Ec2Provider } from '../../../providers/aws-ec2/ec2-provider.js';
 import { awsSpec, makeEc2Harness } from './ec2-harness.js';
 
 type Harness = Awaited<ReturnType<typeof makeEc2Harness>>;
@@ -24,7 +27,7 @@ describe('Ec2Provider.ensureInfrastructure', () => {
     expect(runs.map((r) => r.ready)).toEqual([false, false, true]); // NAT gateway pending, NLB provisioning (one Describe longer), then ready
     const mine = [...h.fake.resources.values()].filter((r) => r.tags[TAGS.clusterUid] === fresh.uid);
     const count = (kind: string) => mine.filter((r) => r.kind === kind).length;
-    expect([count('vpc'), count('subnet'), count('igw'), count('eip'), count('nat'), count('rt'), count('sg'), count('lb'), count('tg')]).toEqual([1, 4, 1, 1, 1, 2, 2, 1, 1]);
+    expect([count('vpc'), count('subnet'), count('igw'), count('eip'), count('nat'), count('rt'), count('sg'), count('lb'), count('tg')]).toEqual([1, 4, 1, 1, 1, 2, 3, 1, 1]);
     for (const r of mine) expect(r.tags).toMatchObject({ [TAGS.managed]: 'true', [TAGS.cluster]: 'fresh', [TAGS.clusterUid]: 'uid-fresh', team: 'platform' });
     expect(mine.filter((r) => r.kind === 'subnet').map((s) => `${s.az} ${s.cidr} ${s.tags['capstan.dev/component']}`).sort()).toEqual([
       'eu-west-1a 10.0.0.0/18 public-subnet',
@@ -82,12 +85,64 @@ describe('Ec2Provider.ensureInfrastructure', () => {
     const spec = awsSpec({ infrastructure: { provider: 'aws', account: '111122223333', region: 'eu-west-1', vpcId: vpc.id, subnetIds: subnets } });
     h.fake.resetCalls();
     const status = (await ensureUntilReady(h, byo, spec)).at(-1)!;
-    expect(h.fake.calls.filter((c) => c.startsWith('Create')).sort()).toEqual(['CreateListener', 'CreateLoadBalancer', 'CreateSecret', 'CreateSecret', 'CreateSecret', 'CreateSecurityGroup', 'CreateSecurityGroup', 'CreateTargetGroup']);
+    // Two secrets (CAs, join): the admin kubeconfig comes with the first control-plane machine
+    expect(h.fake.calls.filter((c) => c.startsWith('Create')).sort()).toEqual(['CreateListener', 'CreateLoadBalancer', 'CreateSecret', 'CreateSecret', 'CreateSecurityGroup', 'CreateSecurityGroup', 'CreateSecurityGroup', 'CreateTargetGroup']);
     expect(status.ready).toBe(true);
     h.fake.resetCalls();
     expect(await h.provider.deleteInfrastructure(byo, spec)).toEqual({ done: true });
-    expect(h.fake.calls.filter((c) => c.startsWith('Delete')).sort()).toEqual(['DeleteLoadBalancer', 'DeleteSecret', 'DeleteSecret', 'DeleteSecret', 'DeleteSecurityGroup', 'DeleteSecurityGroup', 'DeleteTargetGroup']);
+    expect(h.fake.calls.filter((c) => c.startsWith('Delete')).sort()).toEqual(['DeleteLoadBalancer', 'DeleteSecret', 'DeleteSecret', 'DeleteSecret', 'DeleteSecurityGroup', 'DeleteSecurityGroup', 'DeleteSecurityGroup', 'DeleteTargetGroup']);
     expect(h.fake.resources.has(vpc.id)).toBe(true);
+  });
+});
+
+describe('Ec2Provider.ensureInfrastructure: API server access (spec.controlPlane.endpoint)', () => {
+  let h: Harness;
+  const ref = { name: 'locked', uid: 'uid-locked', scope: { provider: 'aws', account: '111122223333', region: 'eu-west-1' } } as const;
+  beforeEach(async () => (h = await makeEc2Harness()));
+  afterEach(() => h.cleanup());
+  const provider = () => new Ec2Provider({ credentials: new MemberCredentials({ externalId: 'capstan-test' }), retry: { sleep: async () => undefined }, managementCidrs: ['198.51.100.0/24'] });
+  const ensure = async (endpoint?: ClusterSpec['controlPlane']['endpoint']) => {
+    const spec = awsSpec({ controlPlane: { ...h.spec.controlPlane, ...(endpoint ? { endpoint } : {}) } });
+    const p = provider();
+    for (let i = 0; i < 5 && !(await p.ensureInfrastructure(ref, spec)).ready; i++);
+  };
+  const mine = (kind: string) => h.fake.of(kind).filter((r) => r.tags[TAGS.clusterUid] === ref.uid);
+  const lbRules = () => {
+    const sg = mine('sg').find((g) => g.tags['capstan.dev/component'] === 'api-lb-sg')!;
+    return sg.permissions.flatMap((p: any) => (p.IpRanges ?? []).map((r: any) => `${p.IpProtocol}/${p.FromPort} ${r.CidrIp}`)).sort();
+  };
+
+  it('admits 6443 only from the VPC, the NAT gateway, Capstan and the allow-list, on an internet-facing NLB with its own group', async () => {
+    await ensure({ scheme: 'internet-facing', allowedCidrs: ['192.0.2.0/24'] });
+    const natIp = mine('eip')[0]!.publicIp;
+    expect(lbRules()).toEqual(['tcp/6443 10.0.0.0/16', `tcp/6443 ${natIp}/32`, 'tcp/6443 192.0.2.0/24', 'tcp/6443 198.51.100.0/24'].sort());
+    const lb = mine('lb')[0]!;
+    const lbSg = mine('sg').find((g) => g.tags['capstan.dev/component'] === 'api-lb-sg')!;
+    expect({ scheme: lb.scheme, securityGroups: lb.securityGroups, subnets: lb.subnets.map((id: string) => h.fake.resources.get(id)!.tags['capstan.dev/component']) }).toEqual({
+      scheme: 'internet-facing',
+      securityGroups: [lbSg.id],
+      subnets: ['public-subnet', 'public-subnet'],
+    });
+  });
+
+  it('defaults to internet-facing with only Capstan\'s own sources when the spec says nothing', async () => {
+    await ensure();
+    expect(lbRules()).toEqual(['tcp/6443 10.0.0.0/16', `tcp/6443 ${mine('eip')[0]!.publicIp}/32`, 'tcp/6443 198.51.100.0/24'].sort());
+    expect(lbRules()).not.toContain('tcp/6443 0.0.0.0/0');
+  });
+
+  it('puts an internal NLB in the private subnets and admits the VPC, not the NAT gateway', async () => {
+    await ensure({ scheme: 'internal', allowedCidrs: [] });
+    expect(lbRules()).toEqual(['tcp/6443 10.0.0.0/16', 'tcp/6443 198.51.100.0/24']);
+    const lb = mine('lb')[0]!;
+    expect([lb.scheme, ...lb.subnets.map((id: string) => h.fake.resources.get(id)!.tags['capstan.dev/component'])]).toEqual(['internal', 'private-subnet', 'private-subnet']);
+  });
+
+  it('revokes an allow-list entry removed from the spec', async () => {
+    await ensure({ scheme: 'internet-facing', allowedCidrs: ['192.0.2.0/24', '203.0.113.64/26'] });
+    await ensure({ scheme: 'internet-facing', allowedCidrs: ['203.0.113.64/26'] });
+    expect(lbRules()).not.toContain('tcp/6443 192.0.2.0/24');
+    expect(lbRules()).toContain('tcp/6443 203.0.113.64/26');
   });
 });
 

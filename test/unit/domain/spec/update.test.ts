@@ -28,6 +28,7 @@ describe('validateClusterUpdate', () => {
     ['a pinned pool catches up one minor by following', spec({ version: 'v1.19.1', ...pools({ version: 'v1.18.8' }) }), spec({ version: 'v1.19.1' })],
     ['a new pool starts 3 minors behind', spec({ version: 'v1.21.0' }), spec({ version: 'v1.21.0', workers: [{ name: 'md-0' }, { name: 'old', version: 'v1.18.8' }] })],
     ['workers scale and pause flips', spec(), spec({ paused: true, ...pools({ replicas: 10 }) })],
+    ['the API allow-list changes', awsSpec(), spec({ infrastructure: { provider: 'aws', account: '123456789012', region: 'us-east-1' }, network: { vpcCidr: '10.10.0.0/16' }, controlPlane: { endpoint: { allowedCidrs: ['192.0.2.0/24'] } } })],
     ['the aws role changes', awsSpec(), spec({ infrastructure: { provider: 'aws', account: '123456789012', region: 'us-east-1', roleArn: 'arn:aws:iam::123456789012:role/Other' }, network: { vpcCidr: '10.10.0.0/16' } })],
   ])('allows an update where %s', (_name, previous, next) => {
     expect(validateClusterUpdate(previous, next)).toEqual([]);
@@ -55,6 +56,9 @@ describe('validateClusterUpdate', () => {
     ['the account and region change', awsSpec(), awsSpec('210987654321', 'eu-west-1'), [
       { path: 'spec.infrastructure.account', message: 'is immutable, was "123456789012", got "210987654321"' },
       { path: 'spec.infrastructure.region', message: 'is immutable, was "us-east-1", got "eu-west-1"' },
+    ]],
+    ['the API endpoint scheme changes', awsSpec(), spec({ infrastructure: { provider: 'aws', account: '123456789012', region: 'us-east-1' }, network: { vpcCidr: '10.10.0.0/16' }, controlPlane: { endpoint: { scheme: 'internal' } } }), [
+      { path: 'spec.controlPlane.endpoint.scheme', message: 'is immutable, was "internet-facing", got "internal"' },
     ]],
   ])('fails when %s', (_name, previous, next, issues) => {
     expect(validateClusterUpdate(previous, next)).toEqual(issues);
