@@ -10,6 +10,11 @@
  * - `MaxUnavailable`: Ready machines of a pool ≥ replicas − maxUnavailable (the control plane: replicas − 1 + maxSurge);
  * - `Quorum`: Ready control-plane machines ≥ ⌊replicas / 2⌋ + 1;
  * - `ControlPlaneFirst`: no control-plane machine is created, drained or deleted after a worker replacement began.
+ * - `EtcdMembership`: a control-plane machine is an etcd member from its `MachineReady` until its `EtcdMemberRemoved`;
+ *   no member's machine is deleted before its member is removed, the members never outnumber replicas + maxSurge, and
+ *   the members that are up (machine alive and not seen failing or unhealthy; a draining machine still runs etcd) are
+ *   at least a quorum of the members (Cluster API's KubeadmControlPlane:
+ *   controlplane/kubeadm/internal/workload_cluster_etcd.go `RemoveEtcdMemberForMachine` before the machine goes).
  *
  * Note: availability and quorum are checked only once a pool has been fully available in the replayed window (a
  * pool being created is not yet available) and never after `ClusterDeleting`. Machines whose first event in the
@@ -54,7 +59,7 @@ export interface ReplayOptions {
   readonly fromVersion?: string;
 }
 
-export const GUARANTEES = ['MaxSurge', 'MaxUnavailable', 'Quorum', 'ControlPlaneFirst'] as const;
+export const GUARANTEES = ['MaxSurge', 'MaxUnavailable', 'Quorum', 'ControlPlaneFirst', 'EtcdMembership'] as const;
 export type Guarantee = (typeof GUARANTEES)[number];
 
 /** One broken guarantee, located at the event after which it was observed. */
@@ -208,6 +213,27 @@ export function replayGuarantees(events: readonly ReplayEvent[], spec: ReplaySpe
   let blocked = false;
   let workerReplacementSeq: number | undefined;
   let lateControlPlane: ReplayEvent | undefined;
+  // etcd members by machine name: the control-plane machines Ready before the window, then MachineReady adds and
+  // EtcdMemberRemoved removes.
+  const members = new Set([...machines].filter(([, m]) => m.pool === CONTROL_PLANE && m.ready).map(([name]) => name));
+  const down = new Set<string>();
+  let peakMembers = members.size;
+  let lowestMemberMargin: number | undefined;
+  const checkEtcd = (event: ReplayEvent) => {
+    const rule = poolRules.get(CONTROL_PLANE)!;
+    peakMembers = Math.max(peakMembers, members.size);
+    if (members.size > rule.maxMachines) {
+      violations.push({ rule: 'EtcdMembership', seq: event.seq, time: event.time, pool: CONTROL_PLANE, message: `etcd: ${members.size} members after ${describe(event)}, at most ${rule.maxMachines} (replicas + maxSurge)` });
+    }
+    if (deleting || !stats.get(CONTROL_PLANE)!.established || members.size === 0) return;
+    // A member is up while its machine lives and has not been seen failing (a draining machine still runs etcd).
+    const healthy = [...members].filter((n) => { const m = machines.get(n); return m !== undefined && !m.gone && !down.has(n); }).length;
+    const quorum = Math.floor(members.size / 2) + 1;
+    lowestMemberMargin = Math.min(lowestMemberMargin ?? Infinity, healthy - quorum);
+    if (healthy < quorum) {
+      violations.push({ rule: 'EtcdMembership', seq: event.seq, time: event.time, pool: CONTROL_PLANE, message: `etcd: ${healthy} of ${members.size} members up after ${describe(event)}, quorum needs ${quorum}` });
+    }
+  };
 
   const live = (pool: string) => [...machines.values()].filter((m) => m.pool === pool && !m.gone);
   /** Records extremes and checks the bounds; without an event, only records the state before the window. */
@@ -242,8 +268,10 @@ export function replayGuarantees(events: readonly ReplayEvent[], spec: ReplaySpe
     if (event.type === 'ClusterDeleting') deleting = true;
     if (event.type === 'RolloutCompleted') completed = true;
     if (event.type === 'RolloutBlocked') blocked = true;
+    if (event.type === 'EtcdMemberRemoved' && event.machine) members.delete(event.machine);
     if (!event.machine || !MACHINE_EVENTS.has(event.type)) {
       check(event);
+      checkEtcd(event);
       continue;
     }
     const name = event.machine;
@@ -271,15 +299,19 @@ export function replayGuarantees(events: readonly ReplayEvent[], spec: ReplaySpe
       }
       case 'MachineReady':
         m.ready = true;
+        if (!isWorker) members.add(name);
+        down.delete(name);
         booting.delete(name);
         if (m.createdAt !== undefined) boots.push((at - m.createdAt) / 1000);
         break;
       case 'MachineFailed':
         m.ready = false;
+        down.add(name);
         booting.delete(name);
         break;
       case 'MachineUnhealthy':
         m.ready = false;
+        down.add(name);
         break;
       case 'MachineDraining':
         if (m.drainAt === undefined) m.drainAt = at;
@@ -290,6 +322,12 @@ export function replayGuarantees(events: readonly ReplayEvent[], spec: ReplaySpe
         break;
       case 'MachineDeleted':
       case 'MachineMissing':
+        if (event.type === 'MachineDeleted' && !isWorker && members.has(name) && !deleting) {
+          violations.push({ rule: 'EtcdMembership', seq: event.seq, time: event.time, pool: CONTROL_PLANE, message: `etcd: ${describe(event)} while ${name} was still an etcd member` });
+        }
+        // From here on no member: removed before (checked above), or a machine that died (MachineMissing), whose stray
+        // member Capstan removes later and which this replay no longer counts.
+        members.delete(name);
         if (!m.gone) {
           m.gone = true;
           m.ready = false;
@@ -305,6 +343,7 @@ export function replayGuarantees(events: readonly ReplayEvent[], spec: ReplaySpe
       lateControlPlane ??= event;
     }
     check(event);
+    checkEtcd(event);
   }
 
   if (lateControlPlane) {
@@ -337,6 +376,11 @@ export function replayGuarantees(events: readonly ReplayEvent[], spec: ReplaySpe
       rule: 'ControlPlaneFirst',
       ok: !byRule('ControlPlaneFirst').length,
       detail: workerReplacementSeq === undefined ? 'no worker was replaced' : `worker replacement began at seq ${workerReplacementSeq}${lateControlPlane ? `, control plane still changing at seq ${lateControlPlane.seq}` : ', after the control plane finished'}`,
+    },
+    {
+      rule: 'EtcdMembership',
+      ok: !byRule('EtcdMembership').length,
+      detail: `peak ${peakMembers} members, lowest margin over quorum ${lowestMemberMargin ?? '-'}, every member removed before its machine`,
     },
   ];
   return {

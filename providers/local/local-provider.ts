@@ -410,8 +410,17 @@ export class LocalProvider implements MachineProvider {
         await waitForExit(file.pid, file.name, 1000);
       }
     }
-    await killEtcdOf(dir);
-    await fs.rm(dir, { recursive: true, force: true, maxRetries: 3 });
+    // An etcd the agent was starting as it died may write its data dir after the first kill: kill and remove again.
+    for (let attempt = 1; ; attempt++) {
+      await killEtcdOf(dir);
+      try {
+        await fs.rm(dir, { recursive: true, force: true, maxRetries: 3 });
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOTEMPTY' || attempt >= 5) throw error;
+        await sleep(200);
+      }
+    }
   }
 
   /** The running agent of a machine, or why there is none. */

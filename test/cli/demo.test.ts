@@ -18,7 +18,7 @@ describe('runDemo', () => {
     expect(summary.upgradeCompleted).toBe(true);
     expect(summary.replay?.replaced).toHaveLength(6);
     expect(summary.replay?.waves).toBe(6);
-    expect(summary.replay?.checks.map((c) => [c.rule, c.ok])).toEqual([['MaxSurge', true], ['MaxUnavailable', true], ['Quorum', true], ['ControlPlaneFirst', true]]);
+    expect(summary.replay?.checks.map((c) => [c.rule, c.ok])).toEqual([['MaxSurge', true], ['MaxUnavailable', true], ['Quorum', true], ['ControlPlaneFirst', true], ['EtcdMembership', true]]);
     expect(summary.replay?.ratio).toBeGreaterThanOrEqual(1);
     expect(summary.cleanup).toEqual({ ok: true, machinesLeft: [] });
     expect(text).toContain('-  version: v1.18.8');

@@ -22,12 +22,13 @@ const SPEC: ReplaySpec = {
   workers: [{ name: 'md-0', replicas: 2, rollout: { maxSurge: 1, maxUnavailable: 0 } }],
 };
 
-/** Replace one machine: create new, Ready, drain old, delete old. */
+/** Replace one machine: create new, Ready, drain old, (control plane: remove its etcd member,) delete old. */
 const replace = (old: string, next: string, pool: string) =>
   [
     ['MachineCreated', next, pool, 'v2'],
     ['MachineReady', next, pool, 'v2'],
     ['MachineDraining', old, pool, 'v1'],
+    ...(pool === CP ? ([['EtcdMemberRemoved', old, pool, 'v1']] as const) : []),
     ['MachineDeleted', old, pool, 'v1'],
   ] as const;
 
@@ -53,10 +54,11 @@ describe('replayGuarantees', () => {
     expect(r.waves).toBe(5);
     expect(r.replaced).toEqual(['cp-1', 'cp-2', 'cp-3', 'md-1', 'md-2']);
     expect(r.medianBootSeconds).toBe(1);
-    expect(r.medianDrainSeconds).toBe(1);
-    expect(r.lowerBoundSeconds).toBe(10);
-    expect(r.durationSeconds).toBe(21);
-    expect(r.ratio).toBeCloseTo(2.1);
+    expect(r.medianDrainSeconds).toBe(2);
+    expect(r.lowerBoundSeconds).toBe(15);
+    expect(r.durationSeconds).toBe(24);
+    expect(r.ratio).toBeCloseTo(1.6);
+    expect(r.checks.find((c) => c.rule === 'EtcdMembership')).toMatchObject({ ok: true, detail: expect.stringContaining('peak 4 members') });
     expect(r.pools).toEqual([
       expect.objectContaining({ pool: CP, peakMachines: 4, maxMachines: 4, lowestAvailable: 3, minAvailable: 3 }),
       expect.objectContaining({ pool: 'md-0', peakMachines: 3, maxMachines: 3, lowestAvailable: 2, minAvailable: 2 }),
@@ -81,6 +83,18 @@ describe('replayGuarantees', () => {
       steps: [['MachineDraining', 'cp-1', CP, 'v1'], ['MachineDraining', 'cp-2', CP, 'v1']],
       rule: 'Quorum',
       seq: 2,
+    },
+    {
+      name: 'a control-plane machine deleted while still an etcd member',
+      steps: [['MachineCreated', 'cp-4', CP, 'v2'], ['MachineReady', 'cp-4', CP, 'v2'], ['MachineDraining', 'cp-1', CP, 'v1'], ['MachineDeleted', 'cp-1', CP, 'v1']],
+      rule: 'EtcdMembership',
+      seq: 4,
+    },
+    {
+      name: 'etcd members up below quorum (two members down of four)',
+      steps: [['MachineCreated', 'cp-4', CP, 'v2'], ['MachineReady', 'cp-4', CP, 'v2'], ['MachineUnhealthy', 'cp-1', CP, 'v1'], ['MachineUnhealthy', 'cp-2', CP, 'v1']],
+      rule: 'EtcdMembership',
+      seq: 4,
     },
     {
       name: 'a control-plane machine replaced after a worker',

@@ -1,5 +1,6 @@
 /**
- * Killing the control plane (SIGKILL) mid-rollout and starting it again: the rollout completes, no machine is
+ * Killing the control plane (SIGKILL) mid-rollout and starting it again: the rollout completes, etcd (real members)
+ * never drops below quorum and ends with one member per live control-plane machine, no machine is
  * duplicated or leaked, and the processes (`ps`) agree with the machines API.
  *
  * The control plane runs as a real child process (`npm start`'s entry, infra/local/main.ts) with its table on
@@ -9,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { sampleQuorum } from './etcd-quorum.js';
 import { LocalProvider } from '../../providers/local/local-provider.js';
 import { clusterDoc, freePort, waitFor } from './harness.js';
 
@@ -70,6 +72,10 @@ describe('crash consistency of a rollout', () => {
       return c.status.phase === 'Ready' || undefined;
     }, 60_000);
 
+    const uid = (await call('GET', '/v1/clusters/crashy')).body.metadata.uid as string;
+    const local = new LocalProvider({ home });
+    const ref = { name: 'crashy', uid, scope: { provider: 'local', account: 'local', region: 'local' } } as const;
+    const sampler = sampleQuorum(local, ref);
     await call('PATCH', '/v1/clusters/crashy', { spec: { version: 'v1.19.1' } }, 'application/merge-patch+json');
     // Kill it mid-rollout: once the first old machine is gone and before the last one is.
     await waitFor(async () => {
@@ -92,8 +98,12 @@ describe('crash consistency of a rollout', () => {
       throw new Error(`${error.message}\nstatus: ${JSON.stringify(cluster.status)}\nmachines: ${JSON.stringify(machines)}\nlast events: ${JSON.stringify(events.slice(-25))}\nlog tail:\n${log}`);
     });
     expect(done.metadata.generation).toBe(2);
+    // etcd (real members, issue 12): never below quorum through the crash, and the members are the live control planes
+    const seen = await sampler.stop();
+    expect(seen.belowQuorum).toEqual([]);
+    expect(seen.samples).toBeGreaterThan(10);
 
-    const machines = (await call('GET', '/v1/clusters/crashy/machines')).body.items as { name: string; version: string; phase: string }[];
+    const machines = (await call('GET', '/v1/clusters/crashy/machines')).body.items as { name: string; role: string; version: string; phase: string }[];
     expect(machines).toHaveLength(6);
     expect(machines.every((m) => m.version === 'v1.19.1' && m.phase === 'Ready')).toBe(true);
     const all = (await call('GET', '/v1/clusters/crashy/machines?includeDeleted=true')).body.items as { name: string }[];
@@ -102,6 +112,9 @@ describe('crash consistency of a rollout', () => {
     // ps agrees with the machines API: exactly the live machines run, nothing else with this cluster's identity.
     const cloud = await new LocalProvider({ home }).listMachines({ provider: 'local', account: 'local', region: 'local' }, { cluster: 'crashy' });
     expect(cloud.filter((p) => p.state === 'running').map((p) => p.name).sort()).toEqual(machines.map((m) => m.name).sort());
+    const members = await local.listEtcdMembers(ref);
+    expect(members.map((m) => m.name).sort()).toEqual(machines.filter((m) => m.role === 'control-plane').map((m) => m.name).sort());
+    expect(members.every((m) => m.healthy && !m.learner)).toBe(true);
 
     const events = (await call('GET', '/v1/clusters/crashy/events?limit=1000')).body.items as { seq: number; type: string; machine?: string }[];
     expect(events.map((e) => e.seq)).toEqual(events.map((_e, i) => i + 1));
