@@ -134,6 +134,16 @@ describe('renderUserData', () => {
     const older = parseUserData(renderUserData(input('join-worker', 'demo-md-0-0', { version: 'v1.30.2', labels: { tier: 'web', zone: 'a' } })));
     expect(older.byKind('JoinConfiguration')).toMatchObject({ apiVersion: 'kubeadm.k8s.io/v1beta3', nodeRegistration: { kubeletExtraArgs: { 'node-labels': 'tier=web,zone=a' } } });
   });
+
+  it.each([
+    ['v1.30.2', { 'cloud-provider': 'external', 'node-labels': 'tier=web' }],
+    ['v1.31.4', [{ name: 'cloud-provider', value: 'external' }, { name: 'node-labels', value: 'tier=web' }]],
+  ])('keeps imported kubelet flags beside the node labels at %s, Capstan winning by flag name', (version, wanted) => {
+    // A v1beta4 list used to replace the imported one whole: `cloud-provider: external` was lost once a pool had labels.
+    const kubeadm = { joinConfiguration: { nodeRegistration: { kubeletExtraArgs: { 'cloud-provider': 'external', 'node-labels': 'imported=1' } } } };
+    const { byKind } = parseUserData(renderUserData(input('join-worker', 'demo-md-0-0', { version, kubeadm, labels: { tier: 'web' } })));
+    expect(byKind('JoinConfiguration').nodeRegistration.kubeletExtraArgs).toEqual(wanted);
+  });
 });
 
 describe('kubeadmApiVersion', () => {
