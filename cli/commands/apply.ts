@@ -20,15 +20,25 @@ function withSources(error: unknown, manifests: Manifests): never {
   throw error;
 }
 
-/** Prints a dry-run plan: waves of creates and removes, the estimate and its basis. */
+/**
+ * Prints a dry-run plan: its steps of creates and removes, the estimate and its basis.
+ *
+ * Note: the plan's `waves` are the planner's steps (a create, then the remove it allows, are two steps); the demo
+ * and the replay count replacement waves (a create with the removes that follow it). Both are printed, named so,
+ * so that the same upgrade reads the same everywhere: "12 steps (6 replacement waves)" here, "6 waves" in the demo.
+ */
 export function printPlan(ctx: Context, plan: any, indent = '  '): void {
   if (!plan) return;
   const p = ctx.paint;
-  ctx.print(`${indent}plan: ${plan.waveCount} wave${plan.waveCount === 1 ? '' : 's'}, ${plan.replaced.length} machine${plan.replaced.length === 1 ? '' : 's'} replaced, about ${seconds(plan.estimatedSeconds)}`);
+  const steps: number = plan.waveCount;
+  const replacementWaves = (plan.waves as { creates: string[] }[]).filter((w) => w.creates.length > 0).length;
+  ctx.print(
+    `${indent}plan: ${steps} step${steps === 1 ? '' : 's'} (${replacementWaves} replacement wave${replacementWaves === 1 ? '' : 's'}), ${plan.replaced.length} machine${plan.replaced.length === 1 ? '' : 's'} replaced, about ${seconds(plan.estimatedSeconds)}`,
+  );
   ctx.print(`${indent}      ${p('gray', `(boot ${plan.assumptions.bootSeconds}s, drain ${plan.assumptions.drainSeconds}s: ${plan.assumptions.basis})`)}`);
   plan.waves.forEach((wave: any, i: number) => {
     const parts = [...wave.creates.map((n: string) => p('green', `+${n}`)), ...wave.removes.map((n: string) => p('red', `-${n}`))];
-    ctx.print(`${indent}  wave ${String(i + 1).padStart(2)}: ${parts.join(' ')}`);
+    ctx.print(`${indent}  step ${String(i + 1).padStart(2)}: ${parts.join(' ')}`);
   });
 }
 

@@ -119,7 +119,7 @@ export function rolloutProgress(cluster: any, events: readonly any[], now: Date)
 }
 
 /** Renders progress as lines (bars on a terminal, the same text without colour elsewhere). */
-export function renderProgress(ctx: Pick<Context, 'paint'>, p: RolloutProgress): string[] {
+export function renderProgress(ctx: Pick<Context, 'paint'>, p: RolloutProgress, legend = true): string[] {
   const paint = ctx.paint;
   const width = Math.max(...p.pools.map((x) => x.name.length));
   const head = `rollout of ${p.cluster}: generation ${p.generation}, ${p.version}, ${seconds(p.elapsedSeconds)} elapsed${p.etaSeconds !== undefined ? `, ETA ~${seconds(p.etaSeconds)}` : ''}`;
@@ -129,6 +129,8 @@ export function renderProgress(ctx: Pick<Context, 'paint'>, p: RolloutProgress):
     lines.push(`  ${pool.name.padEnd(width)}  ${paint(done ? 'green' : 'cyan', bar(Math.min(pool.updated, pool.ready), pool.desired))}  updated ${pool.updated}/${pool.desired}  ready ${pool.ready}/${pool.desired}  machines ${pool.total}`);
   }
   if (p.step) lines.push(`  ${paint('gray', `step: ${p.step}`)}`);
+  // What the numbers mean, as kubectl's READY 2/3 column does (ready may exceed desired while a surge machine runs).
+  if (legend) lines.push(`  ${paint('gray', 'updated: machines at the new spec / desired · ready: Ready machines, old and new / desired · machines: all, surge included')}`);
   return lines;
 }
 
@@ -163,7 +165,7 @@ export async function rolloutStatus(ctx: Context, name: string, options: { reado
       ctx.out.write(`${drawn ? `\u001b[${drawn}A\u001b[J` : ''}${lines.join('\n')}\n`);
       drawn = lines.length;
     } else if (fingerprint(progress) !== lastPrint || finished) {
-      ctx.out.write(`${renderProgress(ctx, progress).join('\n')}\n`);
+      ctx.out.write(`${renderProgress(ctx, progress, lastPrint === '').join('\n')}\n`);
       lastPrint = fingerprint(progress);
     }
     const p = ctx.paint;
