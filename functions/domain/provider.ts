@@ -195,3 +195,9 @@ export const TAGS = {
   pool: 'capstan.dev/pool',
   role: 'capstan.dev/role',
 } as const;
+
+/** EventBridge's detail-type of EC2 instance state changes (what member accounts forward, infra/stacks/member-stack.ts). */
+export const INSTANCE_STATE_CHANGE = 'EC2 Instance State-change Notification' as const;
+
+/** Instance states that mean the machine is lost (a `pending`/`running` event changes nothing, and is not forwarded). */
+export const LOST_STATES = ['stopping', 'stopped', 'shutting-down', 'terminated'] as const;

@@ -18,11 +18,9 @@ import { getDeps, type Deps } from '../adapters/deps.js';
 import { scopeOf } from '../phases/lib/phase.js';
 import { DEFAULT_SWEEP_OPTIONS, sweepScope } from './sweep.js';
 import { reconcileLostMachine, type TriggerResult } from './trigger.js';
+import { INSTANCE_STATE_CHANGE, LOST_STATES } from '../domain/provider.js';
 
-export const INSTANCE_STATE_CHANGE = 'EC2 Instance State-change Notification' as const;
-
-/** Instance states that mean the machine is lost (a `pending`/`running` event changes nothing). */
-export const LOST_STATES = ['stopping', 'stopped', 'shutting-down', 'terminated'] as const;
+export { INSTANCE_STATE_CHANGE, LOST_STATES };
 
 /** The fields of the EventBridge event this handler reads. */
 export interface InstanceStateChangeEvent {

@@ -30,6 +30,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { DEFAULT_MEMBER_ROLE_NAME, EVENT_BUS_NAME, MANAGED_TAG, WORKFLOW_ROLE_PATH } from '../constructs/function-catalog.js';
 import { SECRET_AUDIENCES, SECRET_AUDIENCE_TAG, SECRET_VPC_TAG } from '../../providers/aws-ec2/network.js';
+import { INSTANCE_STATE_CHANGE, LOST_STATES } from '../../functions/domain/provider.js';
 
 /**
  * The machines' roles and instance profiles (each profile has the name of its role), by machine role. The names are
@@ -445,7 +446,9 @@ export class MemberStack extends Stack {
     });
     new Rule(this, 'ForwardInstanceStateChanges', {
       description: 'Capstan: forward EC2 instance state changes to the management account',
-      eventPattern: { source: ['aws.ec2'], detailType: ['EC2 Instance State-change Notification'] },
+      // Only the states Capstan acts on (a lost machine): pending and running changes would be half the volume of a
+      // busy account's events for nothing (cross-account delivery and one Lambda call each).
+      eventPattern: { source: ['aws.ec2'], detailType: [INSTANCE_STATE_CHANGE], detail: { state: [...LOST_STATES] } },
       targets: [
         new EventBusTarget(EventBus.fromEventBusArn(this, 'ManagementEventBus', busArn), { role: forwardRole, deadLetterQueue: forwardDlq }),
       ],

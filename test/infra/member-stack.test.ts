@@ -130,9 +130,9 @@ describe('MemberStack machines', () => {
 });
 
 describe('MemberStack event forwarding', () => {
-  it('forwards EC2 instance state changes to the management capstan-events bus with a role and a dead-letter queue', () => {
+  it('forwards the EC2 instance state changes of a lost machine (not pending/running) to the management capstan-events bus with a role and a dead-letter queue', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['aws.ec2'], 'detail-type': ['EC2 Instance State-change Notification'] },
+      EventPattern: { source: ['aws.ec2'], 'detail-type': ['EC2 Instance State-change Notification'], detail: { state: ['stopping', 'stopped', 'shutting-down', 'terminated'] } },
       Targets: [
         Match.objectLike({
           Arn: { 'Fn::Join': ['', Match.arrayWith([{ Ref: 'ManagementRegion' }, { Ref: 'ManagementAccountId' }, ':event-bus/capstan-events'])] },
