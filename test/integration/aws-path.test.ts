@@ -1,6 +1,7 @@
 /**
- * The cloud path end to end, offline: the same API, workflow file and phase handlers as local mode, with the EC2
- * provider (real SDK clients, real STS credential cache, real kubeadm user data) over an in-memory AWS. A launched
+ * The cloud path end to end, offline (create 3 + 2, upgrade, scale both ways, delete): the same API, workflow file
+ * and phase handlers as local mode, with the EC2 provider (real SDK clients, real STS credential cache, real kubeadm
+ * user data) over an in-memory AWS. A launched
  * instance "boots" by reading its own cloud-init and calling back with the token it finds there.
  */
 import { staticRegistry } from '../../providers/index.js';
@@ -53,6 +54,22 @@ describe('an AWS cluster through the workflow with the EC2 provider (in-memory A
     const controlPlanes = machines.filter((m: any) => m.role === 'control-plane').map((m: any) => m.name).sort();
     expect([...ec2.etcd.members.keys()].filter((n) => n.startsWith('cloud-')).sort()).toEqual(controlPlanes);
   }, 120_000);
+
+  it('scales to 5 + 3 and back to 3 + 1: instances follow, etcd members follow the control plane', async () => {
+    const live = async () => (await ec2.provider.listMachines({ provider: 'aws', account: '111122223333', region: 'eu-west-1' }, { cluster: 'cloud' })).filter((p) => p.state !== 'terminated');
+    for (const [cp, workers] of [[5, 3], [3, 1]] as const) {
+      await stack.call('PATCH', '/v1/clusters/cloud', { spec: { controlPlane: { replicas: cp }, workers: [{ name: 'md-0', replicas: workers }] } }, { 'content-type': 'application/merge-patch+json' });
+      const machines = await waitFor(async () => {
+        const c = (await stack.call('GET', '/v1/clusters/cloud')).body;
+        const items = (await stack.call('GET', '/v1/clusters/cloud/machines')).body.items as { name: string; role: string }[];
+        return c.status.phase === 'Ready' && c.status.observedGeneration === c.metadata.generation && items.length === cp + workers ? items : undefined;
+      }, 90_000);
+      expect((await live()).map((p) => p.name).sort()).toEqual(machines.map((m) => m.name).sort());
+      const controlPlanes = machines.filter((m) => m.role === 'control-plane').map((m) => m.name).sort();
+      expect(controlPlanes).toHaveLength(cp);
+      expect([...ec2.etcd.members.keys()].filter((n) => n.startsWith('cloud-')).sort()).toEqual(controlPlanes);
+    }
+  }, 200_000);
 
   it('deletes the cluster: instances terminated, infrastructure torn down, record gone', async () => {
     const uid = (await stack.call('GET', '/v1/clusters/cloud')).body.metadata.uid;

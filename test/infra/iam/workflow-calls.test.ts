@@ -1,5 +1,5 @@
 /**
- * Every AWS call of a whole cluster life (create 3 + 2, upgrade, delete) on the cloud path, evaluated against the
+ * Every AWS call of a whole cluster life (create 3 + 2, upgrade, scale to 5 + 3 and back to 3 + 1, delete) on the cloud path, evaluated against the
  * synthesised policies by a real IAM evaluator:
  * - the member role's calls, from the in-memory AWS's request log (each with the tags its resources had then);
  * - the management functions' STS AssumeRole into the member role (identity policy and trust policy, ExternalId);
@@ -64,6 +64,15 @@ describe('IAM: every call of a cluster life on the cloud path is allowed by the 
     await waitReady(stack, 'iam', 60_000);
     await stack.call('PATCH', '/v1/clusters/iam', { spec: { version: 'v1.32.0' } }, { 'content-type': 'application/merge-patch+json' });
     await waitReady(stack, 'iam', 90_000);
+    // Scale both ways: up to 5 + 3, down to 3 + 1 (etcd member removals, terminations, deregistrations).
+    for (const [cp, workers] of [[5, 3], [3, 1]] as const) {
+      await stack.call('PATCH', '/v1/clusters/iam', { spec: { controlPlane: { replicas: cp }, workers: [{ name: 'md-0', replicas: workers }] } }, { 'content-type': 'application/merge-patch+json' });
+      await waitFor(async () => {
+        const c = (await stack.call('GET', '/v1/clusters/iam')).body;
+        const machines = (await stack.call('GET', '/v1/clusters/iam/machines')).body.items as unknown[];
+        return c.status.phase === 'Ready' && c.status.observedGeneration === c.metadata.generation && machines.length === cp + workers;
+      }, 90_000);
+    }
     await stack.call('GET', '/v1/clusters/iam/machines');
     await stack.call('GET', '/v1/clusters/iam/events');
     await stack.call('GET', '/healthz');
