@@ -519,7 +519,19 @@ export function createFakeAws(options: FakeAwsOptions = {}) {
     for (const l of found) if (l.provisioningFor-- <= 0) l.state = 'active';
     return { LoadBalancers: found.map((l) => ({ LoadBalancerArn: l.id, LoadBalancerName: l.name, DNSName: l.dns, Scheme: l.scheme, Type: 'network', VpcId: l.vpcId, SecurityGroups: l.securityGroups, State: { Code: l.state } })) };
   }));
+  /**
+   * ELBv2 names: at most 32 characters, alphanumerics and hyphens, not starting or ending with a hyphen, and a load
+   * balancer's not starting with `internal-` — stated only in the API reference (the published model has no limit):
+   * https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html (Name),
+   * https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html (Name).
+   */
+  const assertElbName = (name: string | undefined, what: string) => {
+    if (!name || name.length > 32 || !/^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/.test(name) || (what === 'load balancer' && name.startsWith('internal-'))) {
+      throw awsError('ValidationError', 400, `The ${what} name '${name}' must be 1–32 alphanumerics or hyphens, not starting or ending with a hyphen`);
+    }
+  };
   elbMock.on(elb.CreateLoadBalancerCommand).callsFake(guard('CreateLoadBalancer', (i: elb.CreateLoadBalancerCommandInput) => {
+    assertElbName(i.Name, 'load balancer');
     const existing = of('lb').find((l) => l.name === i.Name);
     // A second create with the same name and settings returns the existing one; other settings: DuplicateLoadBalancerName
     // (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html).
@@ -542,6 +554,7 @@ export function createFakeAws(options: FakeAwsOptions = {}) {
     return { TargetGroups: found.map((t) => ({ TargetGroupArn: t.id, TargetGroupName: t.name })) };
   }));
   elbMock.on(elb.CreateTargetGroupCommand).callsFake(guard('CreateTargetGroup', (i: elb.CreateTargetGroupCommandInput) => {
+    assertElbName(i.Name, 'target group');
     const t = of('tg').find((x) => x.name === i.Name) ?? add({ id: `arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/${i.Name}/${newId('tg')}`, kind: 'tg', name: i.Name, port: i.Port, vpcId: i.VpcId, targets: new Set<string>(), tags: toTags(i.Tags) });
     return { TargetGroups: [{ TargetGroupArn: t.id }] };
   }));
