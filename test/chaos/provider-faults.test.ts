@@ -167,7 +167,7 @@ describe('rollouts with misbehaving machines', () => {
         return first;
       };
       run = await startFaulty({ neverBoot }, 'never-boot');
-      const spec = { controlPlane: { replicas: 1 }, workers: [{ name: 'md-0', replicas: 2, rollout: { maxSurge: 1, maxUnavailable: 0 } }], healthCheck: { nodeStartupTimeout: '2s' } };
+      const spec = { controlPlane: { replicas: 1 }, workers: [{ name: 'md-0', replicas: 2, rollout: { maxSurge: 1, maxUnavailable: 0 } }], healthCheck: { nodeStartupTimeout: '5s' } };
       expect((await run.stack.call('PUT', '/v1/clusters/never', clusterDoc('never', spec))).status).toBe(201);
       await waitReady(run.stack, 'never', 90_000);
       figures.rollouts++;
@@ -185,7 +185,7 @@ describe('rollouts with misbehaving machines', () => {
   it('blocks with a clear condition when no machine of a pool ever boots', () =>
     withSeed(async () => {
       run = await startFaulty({ neverBoot: ['stuck-md-0-*'] }, 'never-boot-all');
-      const spec = { controlPlane: { replicas: 1 }, workers: [{ name: 'md-0', replicas: 2, rollout: { maxSurge: 1, maxUnavailable: 0 } }], healthCheck: { nodeStartupTimeout: '1s' } };
+      const spec = { controlPlane: { replicas: 1 }, workers: [{ name: 'md-0', replicas: 2, rollout: { maxSurge: 1, maxUnavailable: 0 } }], healthCheck: { nodeStartupTimeout: '5s' } };
       expect((await run.stack.call('PUT', '/v1/clusters/stuck', clusterDoc('stuck', spec))).status).toBe(201);
       const blocked = await waitFor(async () => {
         const c = (await run!.stack.call('GET', '/v1/clusters/stuck')).body;

@@ -116,7 +116,7 @@ describe('a machine that never reports Ready', () => {
   });
 
   it('ends as MachineFailed and blocks the rollout with a condition, without dropping capacity', async () => {
-    const doc = clusterDoc('flaky', { controlPlane: { replicas: 1 }, workers: [{ name: 'md-0', replicas: 2, rollout: { maxSurge: 1, maxUnavailable: 0 } }], healthCheck: { nodeStartupTimeout: '2s' } });
+    const doc = clusterDoc('flaky', { controlPlane: { replicas: 1 }, workers: [{ name: 'md-0', replicas: 2, rollout: { maxSurge: 1, maxUnavailable: 0 } }], healthCheck: { nodeStartupTimeout: '5s' } });
     expect((await stack.call('PUT', '/v1/clusters/flaky', doc)).status).toBe(201);
     await waitReady(stack, 'flaky');
     stack.provider.setFaults({ neverBoot: true });
