@@ -16,7 +16,9 @@
  *  P6a MUST: `listNodes(cluster)` returns the health of every registered node of the cluster, keyed by machine name,
  *     in one call (aws-ec2: one Kubernetes node LIST, no pod listing), and agrees with `getNode` machine by machine:
  *     a machine absent from the map has no registered node. The polling fallback of P6, the plan's health checks and
- *     the sweep call it once per cluster, never once per machine.
+ *     the sweep call it once per cluster, never once per machine. A node whose kubelet stopped reporting (a hung
+ *     machine) keeps its last reported health for the node-monitor grace period, then reads `ready: false,
+ *     readyStatus: 'Unknown'` (Kubernetes' node lifecycle controller): once the grace period is over it is never left out.
  *  P7 MUST: `ensureInfrastructure` / `deleteInfrastructure` are idempotent and converge; deletion reports `done: false`
  *     until everything is gone, in dependency order.
  *  P8 SHOULD: `cordon` and `drain` are idempotent; `drain` evicts respecting disruption budgets and reports what
@@ -98,12 +100,27 @@ export interface ProviderMachine {
   readonly launchedAt: string;
 }
 
+/** Status of a node's Ready condition, as Kubernetes writes it. */
+export type NodeReadyStatus = 'True' | 'False' | 'Unknown';
+
 /** What health checks need of a node: one entry of `listNodes` (P6a). */
 export interface NodeHealth {
-  /** Kubernetes node Ready condition. */
+  /** Kubernetes node Ready condition is True (false for False and for Unknown). */
   readonly ready: boolean;
+  /**
+   * The Ready condition's status when the provider knows more than `ready`: `Unknown` when the node's kubelet stopped
+   * reporting for longer than the node-monitor grace period (the node controller's rule). Health checks treat Unknown
+   * as False (Cluster API MHC: an unhealthyCondition `{type: Ready, status: Unknown}`).
+   * @default 'True' when `ready`, else 'False'
+   */
+  readonly readyStatus?: NodeReadyStatus;
   /** `spec.unschedulable`. */
   readonly cordoned: boolean;
+}
+
+/** The Ready condition status of a node entry (`readyStatus`, or what `ready` implies). */
+export function nodeReadyStatus(node: NodeHealth): NodeReadyStatus {
+  return node.readyStatus ?? (node.ready ? 'True' : 'False');
 }
 
 /** One node in full: what drain decisions need on top of its health. */

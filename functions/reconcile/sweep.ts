@@ -26,7 +26,7 @@ import { clusterAccount, clusterRegion, type Cluster } from '../domain/cluster.j
 import { ProviderDisabledError } from '../domain/errors.js';
 import type { NewEvent } from '../domain/machine.js';
 import type { ProviderScopeKey, Store } from '../domain/ports.js';
-import type { ProviderMachine, ProviderScope } from '../domain/provider.js';
+import { nodeReadyStatus, type ProviderMachine, type ProviderScope } from '../domain/provider.js';
 import { scopeOf, updateCluster } from '../phases/lib/phase.js';
 import { compareCluster, DRIFT_REASONS, groupByClusterUid, scopeKey, summarizeCluster, type ClusterSummary, type Drift, type DriftReason } from './compare.js';
 import { mapLimit } from './limit.js';
@@ -292,7 +292,7 @@ async function comparePage(deps: SweepDeps, clusters: readonly ClusterSummary[],
 
   // Node health: converged clusters whose machines all exist may still have NotReady nodes. One listNodes per
   // cluster (P6a); a failing one is no information. The first running machine (listing order) whose node is
-  // NotReady names the drift; a machine without a registered node is not judged here.
+  // NotReady (Ready=False or Unknown) names the drift; a machine without a registered node is not judged here.
   let nodeChecks = 0;
   if (options.nodeHealth) {
     const provider = clusters[0] ? deps.providers.get(clusters[0].ref.scope.provider) : undefined;
@@ -303,8 +303,14 @@ async function comparePage(deps: SweepDeps, clusters: readonly ClusterSummary[],
     await mapLimit(checks, options.perScopeConcurrency, async ({ cluster, running }) => {
       nodeChecks++;
       const nodes = await provider!.listNodes(cluster.ref).catch(() => undefined);
-      const notReady = running.find((machine) => nodes?.get(machine)?.ready === false);
-      if (notReady) drifts.set(cluster.ref.name, { reason: DRIFT_REASONS.NodeNotReady, message: `node of machine ${notReady} reports NotReady` });
+      const notReady = running.find((machine) => {
+        const node = nodes?.get(machine);
+        return node !== undefined && nodeReadyStatus(node) !== 'True';
+      });
+      if (notReady) {
+        const unknown = nodeReadyStatus(nodes!.get(notReady)!) === 'Unknown';
+        drifts.set(cluster.ref.name, { reason: DRIFT_REASONS.NodeNotReady, message: `node of machine ${notReady} ${unknown ? 'stopped reporting (Ready=Unknown)' : 'reports NotReady'}` });
+      }
     });
   }
 

@@ -46,6 +46,8 @@ export interface LocalStackOptions {
   readonly bootMs?: number;
   /** Time to evict one simulated pod. @default provider default */
   readonly drainMsPerPod?: number;
+  /** How long a hung machine keeps its last health before its node reads Ready=Unknown. @default CAPSTAN_NODE_MONITOR_GRACE_MS or 40000 */
+  readonly nodeMonitorGraceMs?: number;
   readonly faults?: LocalFaults;
   /** Seconds between reconcile sweeps; 0 disables the timer. @default 60 */
   readonly reconcileSeconds?: number;
@@ -95,6 +97,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     home,
     ...(options.bootMs !== undefined ? { bootMs: options.bootMs } : {}),
     ...(options.drainMsPerPod !== undefined ? { drainMsPerPod: options.drainMsPerPod } : {}),
+    ...(options.nodeMonitorGraceMs !== undefined ? { nodeMonitorGraceMs: options.nodeMonitorGraceMs } : {}),
     ...(options.faults ? { faults: options.faults } : {}),
     clock,
   });

@@ -60,10 +60,11 @@ function statusMessage(error: unknown): string {
 /** Node objects per LIST page: the client's usual chunk (kubectl's `--chunk-size`); most clusters fit one page. */
 const NODE_PAGE_SIZE = 500;
 
-/** A node's health: its Ready condition and `spec.unschedulable`. */
+/** A node's health: its Ready condition (Unknown kept: the kubelet stopped reporting) and `spec.unschedulable`. */
 function healthOf(node: V1Node): NodeHealth {
-  const ready = (node.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-  return { ready, cordoned: node.spec?.unschedulable === true };
+  const condition = (node.status?.conditions ?? []).find((c) => c.type === 'Ready');
+  const ready = condition?.status === 'True';
+  return { ready, cordoned: node.spec?.unschedulable === true, ...(condition?.status === 'Unknown' ? { readyStatus: 'Unknown' as const } : {}) };
 }
 
 /** True when the pod belongs to a DaemonSet, is a mirror pod, or has finished: a drain leaves it alone. */

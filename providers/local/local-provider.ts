@@ -32,6 +32,7 @@ import { mapLimit } from '../../functions/reconcile/limit.js';
 import { callAgent, type AgentView } from './agent-client.js';
 import { isEtcdOf } from './etcd-process.js';
 import { LocalEtcd } from './etcd.js';
+import { NodeMonitor } from './node-monitor.js';
 import { applyCallFaults, machineFaults, parseLocalFaults, type LocalFaults, type LocalOperation, type MachineFaultFlags } from './faults.js';
 import {
   LocalLayout,
@@ -73,6 +74,12 @@ export interface LocalProviderOptions {
   readonly terminateGraceMs?: number;
   /** Timeout of one HTTP call to an agent. @default 2000 */
   readonly agentTimeoutMs?: number;
+  /**
+   * How long an agent may go without answering before its node reads Ready=Unknown (Kubernetes'
+   * `--node-monitor-grace-period`); until then its last reported health stands.
+   * @default CAPSTAN_NODE_MONITOR_GRACE_MS or 40000
+   */
+  readonly nodeMonitorGraceMs?: number;
   /**
    * The etcd binary every control-plane machine runs (Debian's `etcd-server` package installs /usr/bin/etcd).
    * @default CAPSTAN_ETCD_BIN or /usr/bin/etcd
@@ -227,6 +234,11 @@ async function awaitIdentity(dir: string, name: string): Promise<MachineFile> {
   }
 }
 
+/** What the node monitor knows a machine process by (a reused name of another incarnation or pid is another node). */
+function nodeKey(file: MachineFile): string {
+  return `${file.clusterUid}/${file.name}/${file.pid ?? 'pending'}`;
+}
+
 /** A machine's identity file and whether its agent runs (it has a port and a live process). */
 function agentState(file: MachineFile): { file: MachineFile; alive: boolean } {
   return { file, alive: file.port !== null && isAgentAlive(file.pid, file.name) };
@@ -249,6 +261,8 @@ export class LocalProvider implements MachineProvider {
   private readonly random: () => number;
   private readonly terminateGraceMs: number;
   private readonly agentTimeoutMs: number;
+  /** When each agent last answered: hung agents turn Ready=Unknown after the grace period. */
+  private readonly nodeMonitor: NodeMonitor;
   private readonly etcdBin: string;
   private readonly etcdHeartbeatMs: number;
   private readonly etcdElectionMs: number;
@@ -262,6 +276,7 @@ export class LocalProvider implements MachineProvider {
     this.random = options.random ?? Math.random;
     this.terminateGraceMs = options.terminateGraceMs ?? 2000;
     this.agentTimeoutMs = options.agentTimeoutMs ?? 2000;
+    this.nodeMonitor = new NodeMonitor(options.nodeMonitorGraceMs ?? envNumber('CAPSTAN_NODE_MONITOR_GRACE_MS', 40_000));
     this.etcdBin = options.etcdBin ?? (process.env.CAPSTAN_ETCD_BIN || '/usr/bin/etcd');
     this.etcdHeartbeatMs = options.etcdHeartbeatMs ?? 50;
     this.etcdElectionMs = options.etcdElectionMs ?? 1000;
@@ -398,6 +413,7 @@ export class LocalProvider implements MachineProvider {
     if (file.pid !== null && isAgentAlive(file.pid, file.name)) {
       try {
         process.kill(file.pid, 'SIGTERM');
+        process.kill(file.pid, 'SIGCONT'); // a hung (stopped) agent handles SIGTERM only once it runs again
       } catch {
         /* exited in between */
       }
@@ -410,6 +426,7 @@ export class LocalProvider implements MachineProvider {
         await waitForExit(file.pid, file.name, 1000);
       }
     }
+    this.nodeMonitor.forget(nodeKey(file));
     // An etcd the agent was starting as it died may write its data dir after the first kill: kill and remove again.
     for (let attempt = 1; ; attempt++) {
       await killEtcdOf(dir);
@@ -443,18 +460,40 @@ export class LocalProvider implements MachineProvider {
   }
 
   /**
-   * The node of a machine as Kubernetes would show it: the agent's answer, a dead machine's NotReady node, or
-   * undefined when no node registered (never booted, or no pid yet).
+   * The node of a machine as Kubernetes would show it: the agent's answer, a dead machine's NotReady node, a hung
+   * agent's last reported node (Ready=Unknown after the node-monitor grace period), or undefined when no node
+   * registered (never booted, or no pid yet). A hung agent that never answered is ProviderUnavailableError within
+   * the grace period (no information).
    */
   private async nodeOf(agent: { readonly file: MachineFile; readonly alive: boolean }): Promise<NodeStatus | undefined> {
     // A dead machine's Node object stays behind, NotReady (the kubelet stopped posting status), until deleteNode.
     const lost: NodeStatus = { ready: false, cordoned: false, pods: 0 };
+    const key = nodeKey(agent.file);
     if (await nodeDeleted(this.layout.machineDir(agent.file.clusterUid, agent.file.name))) return undefined;
-    if (!agent.alive) return agent.file.pid === null ? undefined : lost;
-    const view = await this.ask(agent.file, 'GET', '/healthz');
-    if (!view) return lost;
-    if (!view.registered) return undefined;
-    return { ready: view.ready, cordoned: view.cordoned, pods: view.pods };
+    if (!agent.alive) {
+      this.nodeMonitor.forget(key);
+      return agent.file.pid === null ? undefined : lost;
+    }
+    let view: AgentView | undefined;
+    try {
+      view = await this.ask(agent.file, 'GET', '/healthz');
+    } catch (error) {
+      const known = error instanceof ProviderUnavailableError ? this.nodeMonitor.silent(key, this.clock.now().getTime()) : undefined;
+      if (!known) throw error;
+      return known;
+    }
+    if (!view) {
+      this.nodeMonitor.forget(key);
+      return lost;
+    }
+    const node = view.registered ? { ready: view.ready, cordoned: view.cordoned, pods: view.pods } : undefined;
+    this.nodeMonitor.reported(key, node, this.clock.now().getTime());
+    return node;
+  }
+
+  /** Whether `error` is a hung agent's silence past the grace period: its node is Ready=Unknown (unreachable). */
+  private unreachable(file: MachineFile, error: unknown): boolean {
+    return error instanceof ProviderUnavailableError && this.nodeMonitor.isUnknown(nodeKey(file), this.clock.now().getTime());
   }
 
   async getNode(cluster: ClusterRef, machineName: string): Promise<NodeStatus | undefined> {
@@ -466,8 +505,9 @@ export class LocalProvider implements MachineProvider {
   /**
    * Every machine directory of the cluster uid, judged as `getNode` would; live agents are asked concurrently.
    *
-   * Note: a live agent that does not answer is left out (no information about that node) rather than failing the
-   * whole list: one hung agent must not hide the health of the cluster's other nodes.
+   * Note: a live agent that does not answer keeps its last reported health, and reads Ready=Unknown once the
+   * node-monitor grace period has passed since its last answer (NodeMonitor); one that never answered is left out
+   * until then (no information). One hung agent never fails the whole list nor hides the cluster's other nodes.
    */
   async listNodes(cluster: ClusterRef): Promise<ReadonlyMap<string, NodeHealth>> {
     await this.guard('listNodes');
@@ -484,7 +524,9 @@ export class LocalProvider implements MachineProvider {
       return [name, node] as const;
     });
     const out = new Map<string, NodeHealth>();
-    for (const [name, node] of nodes) if (node) out.set(name, { ready: node.ready, cordoned: node.cordoned });
+    for (const [name, node] of nodes) {
+      if (node) out.set(name, { ready: node.ready, cordoned: node.cordoned, ...(node.readyStatus ? { readyStatus: node.readyStatus } : {}) });
+    }
     return out;
   }
 
@@ -492,25 +534,42 @@ export class LocalProvider implements MachineProvider {
     await this.guard('cordon');
     const agent = await this.agentOf(cluster, machineName);
     if (!agent?.alive) return; // no node to cordon: nothing can be scheduled on it either
-    await this.ask(agent.file, 'POST', '/cordon');
+    try {
+      await this.ask(agent.file, 'POST', '/cordon');
+    } catch (error) {
+      // Cordoning is a write to the Node object in the API server: it succeeds on a node whose kubelet is gone.
+      if (!this.unreachable(agent.file, error)) throw error;
+    }
   }
 
   /**
    * Cordons and evicts, waiting at most `timeoutSeconds` for the pods to go.
    *
    * Returns early when only PDB-protected pods remain (waiting would not help); `force` deletes them anyway.
-   * A machine that is gone (or dies while draining) has nothing left to evict: `done: true`.
+   * A machine that is gone (or dies while draining) has nothing left to evict: `done: true`; so has a hung one whose
+   * node is Ready=Unknown (Cluster API drains an unreachable node without waiting for its pods, which can never
+   * finish terminating).
    */
   async drain(cluster: ClusterRef, machineName: string, options: { readonly timeoutSeconds: number; readonly force: boolean }): Promise<DrainResult> {
     await this.guard('drain');
     const agent = await this.agentOf(cluster, machineName);
     if (!agent?.alive) return { done: true };
+    try {
+      return await this.drainAgent(agent.file, options);
+    } catch (error) {
+      if (this.unreachable(agent.file, error)) return { done: true };
+      throw error;
+    }
+  }
+
+  /** The drain loop against a live agent (see `drain`). */
+  private async drainAgent(file: MachineFile, options: { readonly timeoutSeconds: number; readonly force: boolean }): Promise<DrainResult> {
     const deadline = performance.now() + Math.max(0, options.timeoutSeconds) * 1000;
-    let view = await this.ask(agent.file, 'POST', '/drain', { force: options.force });
+    let view = await this.ask(file, 'POST', '/drain', { force: options.force });
     const pollMs = Math.min(100, Math.max(10, Math.floor(this.drainMsPerPod / 2)));
     for (;;) {
       if (!view || view.dying) {
-        await waitForExit(agent.file.pid ?? 0, agent.file.name, 1000);
+        await waitForExit(file.pid ?? 0, file.name, 1000);
         return { done: true };
       }
       if (!view.registered || view.pods === 0) return { done: true };
@@ -519,7 +578,7 @@ export class LocalProvider implements MachineProvider {
         return view.blockedBy.length > 0 ? { done: false, blockedBy: view.blockedBy } : { done: false };
       }
       await sleep(Math.min(pollMs, Math.max(1, deadline - performance.now())));
-      view = await this.ask(agent.file, 'GET', '/healthz');
+      view = await this.ask(file, 'GET', '/healthz');
     }
   }
 

@@ -106,7 +106,7 @@ export function planControlPlane(ctx: PlanContext): { plan: PoolPlan; state: Con
     const gate = mhcIsAllowedRemediation({ unhealthyLessThanOrEqualTo: spec.healthCheck.maxUnhealthy, expectedMachines: replicas, currentHealthy: replicas - unhealthy.length });
     const busy = live.some((m) => isBeingDeleted(m));
     if (!gate.allowed) {
-      const message = `control plane: ${unhealthy.length} of ${replicas} machines unhealthy, more than maxUnhealthy ${spec.healthCheck.maxUnhealthy}: remediation stopped`;
+      const message = `control plane: ${unhealthy.length} of ${replicas} machines unhealthy, more than maxUnhealthy ${spec.healthCheck.maxUnhealthy}: remediation stopped (unhealthy: ${unhealthy.map((u) => u.m.name).join(', ')})`;
       plan.advisory = { reason: 'TooManyUnhealthy', message };
       plan.notes.push(message);
     } else if (!busy) {

@@ -112,7 +112,7 @@ export function planWorkerPool(ctx: PlanContext, pool: WorkerPoolSpec, cp: Contr
     const gate = mhcIsAllowedRemediation({ unhealthyLessThanOrEqualTo: spec.healthCheck.maxUnhealthy, expectedMachines: pool.replicas, currentHealthy: pool.replicas - unhealthy.length });
     const remediating = live.some((m) => isBeingDeleted(m) && (!m.readyAt || m.notReadySince !== undefined));
     if (!gate.allowed) {
-      const message = `${pool.name}: ${unhealthy.length} of ${pool.replicas} machines unhealthy, more than maxUnhealthy ${spec.healthCheck.maxUnhealthy}: remediation stopped`;
+      const message = `${pool.name}: ${unhealthy.length} of ${pool.replicas} machines unhealthy, more than maxUnhealthy ${spec.healthCheck.maxUnhealthy}: remediation stopped (unhealthy: ${unhealthy.map((u) => u.m.name).join(', ')})`;
       plan.advisory = { reason: 'TooManyUnhealthy', message };
       plan.notes.push(message);
     } else if (remediating) {

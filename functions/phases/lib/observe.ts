@@ -6,7 +6,8 @@
  *   - a live machine whose provider instance is gone or terminated → `Failed` (never Ready: boot failure) or
  *     `Deleted` with reason MachineMissing (was Ready: the planner replaces it); what is left of it at the provider
  *     (a stopped instance, a dead local process's directory) is deleted;
- *   - a Ready machine whose node reports NotReady → `notReadySince` set (health checks); Ready again → cleared;
+ *   - a Ready machine whose node reports NotReady (Ready=False, or Unknown: a kubelet that stopped reporting) →
+ *     `notReadySince` set (health checks); Ready again → cleared;
  *   - with a provider that cannot call back, a Provisioning machine whose node is Ready → `Ready` (polling fallback);
  *     both read ONE `provider.listNodes` of the cluster (P6a), made only when some record needs a node view;
  *   - a provider machine of this cluster uid that no live record explains (an orphan) → adopted by its Pending record
@@ -16,7 +17,7 @@
 import type { Deps } from '../../adapters/deps.js';
 import type { Cluster, ConditionStatus } from '../../domain/cluster.js';
 import type { Machine, NewEvent } from '../../domain/machine.js';
-import type { MachineProvider, NodeHealth, ProviderMachine } from '../../domain/provider.js';
+import { nodeReadyStatus, type MachineProvider, type NodeHealth, type ProviderMachine } from '../../domain/provider.js';
 import { isLiveAtProvider } from '../../reconcile/compare.js';
 import { hasProviderIdentity, orphanTerminatedEvent, planOrphans } from '../../reconcile/orphans.js';
 import { mapLimit } from '../../reconcile/limit.js';
@@ -110,15 +111,16 @@ export async function observeMachines(
     } else if (pm && ((record.phase === 'Ready' && checkNodes) || (record.phase === 'Provisioning' && !provider.callsBack))) {
       const node = (await nodes())?.get(record.name);
       if (node) {
-        if (record.phase === 'Provisioning' && node.ready) {
+        const status = nodeReadyStatus(node);
+        if (record.phase === 'Provisioning' && status === 'True') {
           next = await updateMachine(deps, name, record.name, (m) => (m.phase === 'Provisioning' ? { ...m, phase: 'Ready', readyAt: now.toISOString() } : undefined));
           if (next?.phase === 'Ready') events.push(machineEvent('MachineReady', next, now, `machine ${record.name} is Ready (observed by polling)`));
           changed++;
-        } else if (record.phase === 'Ready' && !node.ready && !record.notReadySince) {
+        } else if (record.phase === 'Ready' && status !== 'True' && !record.notReadySince) {
           next = await updateMachine(deps, name, record.name, (m) => (m.phase === 'Ready' && !m.notReadySince ? { ...m, notReadySince: now.toISOString() } : undefined));
-          if (next?.notReadySince) events.push({ ...machineEvent('MachineUnhealthy', next, now, `node of machine ${record.name} reports NotReady`), id: `MachineUnhealthy/${record.name}/${next.notReadySince}` });
+          if (next?.notReadySince) events.push({ ...machineEvent('MachineUnhealthy', next, now, status === 'Unknown' ? `node of machine ${record.name} stopped reporting (Ready=Unknown)` : `node of machine ${record.name} reports NotReady`), id: `MachineUnhealthy/${record.name}/${next.notReadySince}` });
           changed++;
-        } else if (record.phase === 'Ready' && node.ready && record.notReadySince) {
+        } else if (record.phase === 'Ready' && status === 'True' && record.notReadySince) {
           next = await updateMachine(deps, name, record.name, (m) => {
             if (!m.notReadySince) return undefined;
             const { notReadySince: _gone, ...rest } = m;

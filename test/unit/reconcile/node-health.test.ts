@@ -18,6 +18,8 @@ const NOW = new Date('2030-01-01T12:00:00Z');
 const SCOPE = { provider: 'aws', account: accountOf(0), region: 'eu-west-1' } as const;
 const READY: NodeHealth = { ready: true, cordoned: false };
 const NOT_READY: NodeHealth = { ready: false, cordoned: false };
+/** A node whose kubelet stopped reporting for longer than the node-monitor grace period. */
+const UNKNOWN: NodeHealth = { ready: false, readyStatus: 'Unknown', cordoned: false };
 
 /** Cluster `i` of the sweep-scale fleet (one account) with its three machines: records and provider view. */
 function clusterWithMachines(i: number, phase: Machine['phase'] = 'Ready') {
@@ -129,6 +131,21 @@ describe('observeMachines node health', () => {
     expect({ changed: cleared.changed, notReadySince: machines.get(sick)?.notReadySince }).toEqual({ changed: 1, notReadySince: undefined });
   });
 
+  it('treats a node that stopped reporting (Ready=Unknown) as NotReady: notReadySince and MachineUnhealthy saying so', async () => {
+    // Prepare
+    const c = clusterWithMachines(5);
+    const hung = c.names[2]!;
+    const { provider } = fakeProvider(c.machines, { ...Object.fromEntries(c.names.map((n) => [n, READY])), [hung]: UNKNOWN });
+    const { deps, events } = memoryDeps(c.records, provider);
+
+    // Act
+    const observed = await observeMachines(deps, c.cluster, provider, c.records, c.machines);
+
+    // Assess
+    expect(observed.machines.find((m) => m.name === hung)?.notReadySince).toBe(NOW.toISOString());
+    expect(events.map((e) => [e.type, e.machine, e.message])).toEqual([['MachineUnhealthy', hung, `node of machine ${hung} stopped reporting (Ready=Unknown)`]]);
+  });
+
   it.each([
     ['the node list fails', new Error('API server unreachable')],
     ['a machine has no registered node', {}],
@@ -202,6 +219,20 @@ describe('sweepScope node health', () => {
     // Assess
     expect(calls).toEqual({ listMachines: 1, listNodes: 1 });
     expect(report.changes).toEqual([{ cluster: c.cluster.metadata.name, reason: 'node-health', message: `node of machine ${c.names[2]} reports NotReady`, started: true }]);
+    expect(started).toEqual([{ cluster: c.cluster.metadata.name, reason: 'node-health' }]);
+  });
+
+  it('starts a cluster whose node of a running machine stopped reporting (Ready=Unknown), saying so', async () => {
+    // Prepare
+    const c = clusterWithMachines(0);
+    const { provider } = fakeProvider(c.machines, { [c.names[0]!]: READY, [c.names[1]!]: UNKNOWN, [c.names[2]!]: READY });
+    const { deps, started } = memoryDeps([], provider, [c.cluster]);
+
+    // Act
+    const report = await sweepScope(deps, SCOPE);
+
+    // Assess
+    expect(report.changes).toEqual([{ cluster: c.cluster.metadata.name, reason: 'node-health', message: `node of machine ${c.names[1]} stopped reporting (Ready=Unknown)`, started: true }]);
     expect(started).toEqual([{ cluster: c.cluster.metadata.name, reason: 'node-health' }]);
   });
 });
