@@ -66,7 +66,7 @@ async function call(stack: TestStack, method: string, path: string, body?: unkno
   return r;
 }
 
-/** Retries 409/429 (what a client does on "retry"), at most `tries` times; returns the last answer. */
+/** Retries 409/429 (what a client does on "retry"; reads too: an injected throughput error answers a GET 429), at most `tries` times; returns the last answer. */
 async function persist(stack: TestStack, method: string, path: string, body: unknown, headers: Record<string, string>, tries = 30) {
   for (let i = 0; ; i++) {
     const r = await call(stack, method, path, body, headers);
@@ -81,7 +81,7 @@ async function raceUpdates(stack: TestStack, name: string, faulty = false): Prom
   const created = await persist(stack, 'PUT', `/v1/clusters/${name}`, awsDoc(name), { 'content-type': 'application/json' });
   expect(faulty ? [200, 201] : [201]).toContain(created.status);
   await stack.workflow.settle(name); // its (blocked: provider aws is off locally) rollout writes status first
-  const base = (await call(stack, 'GET', `/v1/clusters/${name}`)).body;
+  const base = (await persist(stack, 'GET', `/v1/clusters/${name}`, undefined, {})).body;
 
   // Exactly one winner per version: everyone sends If-Match of the same version, each a different replicas count.
   const rounds = await Promise.all(
@@ -95,7 +95,7 @@ async function raceUpdates(stack: TestStack, name: string, faulty = false): Prom
   expect(winners.length).toBe(faulty ? Math.min(1, winners.length) : 1);
   expect(rounds.filter((r) => r.status !== 200).every((r) => [412, 409, 429].includes(r.status))).toBe(true);
   await stack.workflow.settle(name);
-  const afterRound = (await call(stack, 'GET', `/v1/clusters/${name}`)).body;
+  const afterRound = (await persist(stack, 'GET', `/v1/clusters/${name}`, undefined, {})).body;
   if (winners[0]) expect(afterRound.spec.workers[0].replicas).toBe(winners[0].body.spec.workers[0].replicas);
   expect(afterRound.metadata.generation).toBe(base.metadata.generation + 1);
 
@@ -107,7 +107,7 @@ async function raceUpdates(stack: TestStack, name: string, faulty = false): Prom
     }),
   );
   expect(patches.filter((r) => r.status !== 200).map((r) => `${r.status} ${JSON.stringify(r.body)}`)).toEqual([]);
-  const final = (await call(stack, 'GET', `/v1/clusters/${name}`)).body;
+  const final = (await persist(stack, 'GET', `/v1/clusters/${name}`, undefined, {})).body;
   expect(Object.keys(final.metadata.labels ?? {})).toHaveLength(Math.min(60, MERGE_WRITERS));
   expect(Object.keys(final.metadata.annotations ?? {})).toHaveLength(Math.max(0, MERGE_WRITERS - 60));
   // Every successful write saw a distinct resourceVersion: no two winners of one version.

@@ -133,8 +133,8 @@ export async function agentPids(home: string): Promise<{ pid: number; name: stri
 }
 
 /**
- * Removes a CAPSTAN_HOME and proves no agent of it survives: SIGTERM every agent, remove the tree (agents also
- * exit on their own when their directory goes), then fail loudly if any pid is still alive.
+ * Removes a CAPSTAN_HOME and proves no agent of it survives: SIGTERM every agent, wait for each to exit (SIGKILL
+ * after 3 s, and fail loudly then), and remove the tree.
  */
 export async function destroyHome(home: string): Promise<void> {
   const agents = await agentPids(home);
@@ -147,7 +147,8 @@ export async function destroyHome(home: string): Promise<void> {
       }
     }
   }
-  await fs.rm(home, { recursive: true, force: true });
+  // Wait for them before removing the tree: an agent writes its state as it exits, and a write racing the removal
+  // made rm fail with ENOTEMPTY (seen in CI).
   const survivors: number[] = [];
   for (const { pid, name } of agents) {
     if (!(await waitForExit(pid, name, 3000))) {
@@ -159,6 +160,7 @@ export async function destroyHome(home: string): Promise<void> {
       }
     }
   }
+  await fs.rm(home, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   if (survivors.length > 0) throw new Error(`machine agents survived cleanup: ${survivors.join(', ')}`);
   const etcds = await strayEtcds(home);
   if (etcds.length > 0) throw new Error(`etcd members survived cleanup: ${etcds.join(', ')}`);
