@@ -169,10 +169,17 @@ export function readDuration(value: unknown, field: string, report: Report): str
  * `remediation.triggerIf.unhealthyLessThanOrEqualTo`.
  *
  * Note: Capstan has one NotReady timeout; it takes the shortest timeout among the `Ready` node conditions (or among
- * all node conditions when none is about `Ready`). `unhealthyRange`/`unhealthyInRange`, machine conditions and
- * remediation templates have no Capstan equivalent and are ignored.
+ * all node conditions when none is about `Ready`). `unhealthyRange`/`unhealthyInRange` and machine conditions have no
+ * Capstan equivalent yet and are ignored; an external remediation template is refused.
  */
 export function readHealthCheck(spec: Obj, report: Report, prefix = 'spec'): DraftHealthCheck {
+  // External remediation hands unhealthy machines to another controller instead of replacing them; ignoring it would
+  // have Capstan replace machines the user meant to be remediated elsewhere. Refused (issue 19: never a silent drop).
+  // v1beta1 `remediationTemplate`, v1beta2 `remediation.templateRef` (cluster-api api/core/v1beta2 machinehealthcheck_types.go).
+  const external: [unknown, string][] = [[spec['remediationTemplate'], `${prefix}.remediationTemplate`], [at(spec, 'remediation', 'templateRef'), `${prefix}.remediation.templateRef`]];
+  for (const [value, field] of external) {
+    if (value !== undefined && value !== null) report(field, 'external remediation is not supported: Capstan remediates by replacing the machine; remove it to let Capstan do that');
+  }
   const v1 = asArr(spec['unhealthyConditions']);
   const conditions = (v1 ?? asArr(at(spec, 'checks', 'unhealthyNodeConditions')) ?? []).map((c) => asObj(c) ?? {});
   const conditionsField = v1 ? `${prefix}.unhealthyConditions` : `${prefix}.checks.unhealthyNodeConditions`;

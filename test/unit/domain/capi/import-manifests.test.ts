@@ -165,6 +165,19 @@ describe('importManifests', () => {
   });
 
   it.each([
+    { v: 'v1beta1' as V, mhc: { remediationTemplate: { kind: 'Metal3RemediationTemplate', name: 'reboot', apiVersion: 'infrastructure.cluster.x-k8s.io/v1beta1' } }, field: 'spec.remediationTemplate' },
+    { v: 'v1beta2' as V, mhc: { remediation: { templateRef: { kind: 'Metal3RemediationTemplate', name: 'reboot', apiVersion: 'infrastructure.cluster.x-k8s.io/v1beta1' } } }, field: 'spec.remediation.templateRef' },
+  ])('refuses a $v MachineHealthCheck with external remediation, naming $field, and imports nothing', ({ v, mhc, field }) => {
+    // Act
+    const error = catchError(() => importManifests(stack(v, { mhc })));
+    // Assess: not silently ignored (issue 19)
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.details).toEqual([
+      { path: 'documents[8] (MachineHealthCheck demo-mhc)', message: `${field}: external remediation is not supported: Capstan remediates by replacing the machine; remove it to let Capstan do that` },
+    ]);
+  });
+
+  it.each([
     {
       name: 'v1beta1 strategy with deletePolicy',
       v: 'v1beta1' as V,
