@@ -20,7 +20,6 @@ import { DEFAULT_SWEEP_OPTIONS, sweepScope } from './sweep.js';
 import { reconcileLostMachine, type TriggerResult } from './trigger.js';
 import { INSTANCE_STATE_CHANGE, LOST_STATES } from '../domain/provider.js';
 
-export { INSTANCE_STATE_CHANGE, LOST_STATES };
 
 /** The fields of the EventBridge event this handler reads. */
 export interface InstanceStateChangeEvent {

@@ -40,7 +40,6 @@ export interface ClusterSecretRefs {
   readonly kubeconfig: string;
 }
 
-export { SECRET_AUDIENCES, SECRET_AUDIENCE_TAG, SECRET_VPC_TAG };
 
 /** kubeadm's default token TTL is 24 h; Capstan keeps join tokens shorter and mints new ones for later joins. */
 export const BOOTSTRAP_TOKEN_TTL_MS = 4 * 3600_000;

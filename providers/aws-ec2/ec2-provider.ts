@@ -456,12 +456,12 @@ export class Ec2Provider implements MachineProvider {
       const controlPlanes = await this.describe(c.ec2, [...this.identityFilters(cluster.uid), { Name: `tag:${TAGS.role}`, Values: ['control-plane' satisfies MachineRole] }]);
       kind = controlPlanes.some((i) => tagMap(i.Tags)[TAGS.machine] !== request.name) ? 'join-control-plane' : 'init';
     }
-    // The first control-plane machine is when Capstan's admin kubeconfig starts to matter: it is created then.
+    // The first control-plane machine is when Capstan's admin kubeconfig starts to matter: it is created then. Its
+    // renewal is ensureInfrastructure's, so a join does not read it again here.
     const secrets = await ensureClusterSecrets(c.secrets, cluster, {
       tags: this.secretTags(cluster, spec),
       vpcId: placement.vpcId,
-      endpoint: `https://${placement.controlPlaneEndpoint}`,
-      createKubeconfig: kind === 'init',
+      ...(kind === 'init' ? { endpoint: `https://${placement.controlPlaneEndpoint}`, createKubeconfig: true } : {}),
       ...(this.options.retry ? { retry: this.options.retry } : {}),
     });
     if (kind !== 'init') await this.ensureJoinToken(c, cluster, secrets.join);

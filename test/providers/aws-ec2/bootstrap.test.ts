@@ -6,29 +6,12 @@ import {
   kubeadmApiVersion,
   renderUserData,
   type BootstrapKind,
-  type UserDataInput,
 } from '../../../providers/aws-ec2/bootstrap.js';
 import { generateBootstrapToken } from '../../../providers/aws-ec2/cluster-secrets.js';
+import { CALLBACK_TOKEN, SECRETS, userDataInput } from './user-data-input.js';
 
-const secrets = { join: 'arn:aws:secretsmanager:eu-west-1:1:secret:join', controlPlane: 'arn:cp', kubeconfig: 'arn:kc' };
-const CALLBACK_TOKEN = 'cb-token-7f3a';
-
-function input(kind: BootstrapKind, machineName: string, overrides: Partial<UserDataInput> = {}): UserDataInput {
-  return {
-    kind,
-    clusterName: 'demo',
-    machineName,
-    version: 'v1.31.4',
-    controlPlaneEndpoint: 'demo-api-123.elb.eu-west-1.amazonaws.com:6443',
-    podCidr: '192.168.0.0/16',
-    serviceCidr: '10.96.0.0/12',
-    region: 'eu-west-1',
-    secrets,
-    callbackUrl: 'https://capstan.example/callback/demo-cp-0',
-    callbackToken: CALLBACK_TOKEN,
-    ...overrides,
-  };
-}
+const secrets = SECRETS;
+const input = userDataInput;
 
 interface CloudConfig {
   write_files: { path: string; content: string; permissions: string }[];

@@ -53,15 +53,11 @@ export function bootFacts(userDataBase64: string): { node: string; callbackUrl: 
  * TLS peers in pki.test.ts, and the fake serves no TLS, so the redirected copy skips server verification.
  */
 export class LoopbackNodeOperations extends NodeOperations {
-  /** The servers the provider's kubeconfigs named, in order. */
-  readonly servers: string[] = [];
   constructor(private readonly url: string, options: ConstructorParameters<typeof NodeOperations>[0] = {}) {
     super(options);
   }
   override async config(kubeconfig: string) {
     const doc = parse(kubeconfig) as { clusters: { cluster: Record<string, unknown> }[] };
-    const cluster = doc.clusters[0]!.cluster;
-    this.servers.push(String(cluster.server));
     doc.clusters[0]!.cluster = { server: this.url, 'insecure-skip-tls-verify': true };
     return super.config(stringify(doc));
   }

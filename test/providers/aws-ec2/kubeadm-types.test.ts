@@ -25,30 +25,14 @@ import { generateBootstrapToken } from '../../../providers/aws-ec2/cluster-secre
 import { caCertHash, newCertificateAuthority } from '../../../providers/aws-ec2/pki.js';
 import { CAPI_EXAMPLES_DIR } from '../../fixtures/capi/paths.js';
 import { KUBEADM_GO_TYPES, kubeadmTypeProblems } from './kubeadm-types.js';
+import { SECRETS, userDataInput } from './user-data-input.js';
 
 type Doc = Record<string, unknown>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Raw = Record<string, any>;
 
-const secrets = { join: 'arn:aws:secretsmanager:eu-west-1:1:secret:join', controlPlane: 'arn:cp', kubeconfig: 'arn:kc' };
-
-/** As in bootstrap.test.ts. */
-function input(kind: BootstrapKind, machineName: string, overrides: Partial<UserDataInput> = {}): UserDataInput {
-  return {
-    kind,
-    clusterName: 'demo',
-    machineName,
-    version: 'v1.31.4',
-    controlPlaneEndpoint: 'demo-api-123.elb.eu-west-1.amazonaws.com:6443',
-    podCidr: '192.168.0.0/16',
-    serviceCidr: '10.96.0.0/12',
-    region: 'eu-west-1',
-    secrets,
-    callbackUrl: 'https://capstan.example/callback/demo-cp-0',
-    callbackToken: 'cb-token-7f3a',
-    ...overrides,
-  };
-}
+const secrets = SECRETS;
+const input = userDataInput;
 
 /** The values the boot script substitutes for the placeholders, made the way Capstan makes them (cluster-secrets.ts). */
 let bootValues: Record<string, string>;
@@ -297,7 +281,8 @@ describe('kubeadmTypeProblems', () => {
   });
 
   it('accepts a full v1beta4 example (v1beta4/doc.go) and component configs by apiVersion and kind', () => {
-    // Prepare: the fully populated example of the v1beta4 package documentation, trimmed of its comments.
+    // Prepare: the fully populated example of the v1beta4 package documentation, trimmed of its comments, its
+    // addresses changed to loopback ones (the suite names no other address, even as data).
     const docs = readAsKubeadm(`
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: InitConfiguration
@@ -309,14 +294,14 @@ bootstrapTokens:
   usages: [authentication, signing]
   groups: [system:bootstrappers:kubeadm:default-node-token]
 nodeRegistration:
-  name: "ec2-10-100-0-1"
+  name: "ec2-127-0-0-1"
   criSocket: "unix:///var/run/containerd/containerd.sock"
   taints: [{key: "kubeadmNode", value: "someValue", effect: "NoSchedule"}]
   kubeletExtraArgs: [{name: "v", value: "5"}]
   ignorePreflightErrors: [IsPrivilegedUser]
   imagePullPolicy: "IfNotPresent"
   imagePullSerial: true
-localAPIEndpoint: {advertiseAddress: "10.100.0.1", bindPort: 6443}
+localAPIEndpoint: {advertiseAddress: "127.0.0.1", bindPort: 6443}
 certificateKey: "e6a2eb8581237ab72a4f494f30285ec12a9694d750b9785706a83bfcbbbd2204"
 skipPhases: [preflight]
 timeouts: {controlPlaneComponentHealthCheck: "60s", kubernetesAPICall: "40s"}
@@ -328,22 +313,22 @@ etcd:
     imageRepository: "registry.k8s.io"
     imageTag: "3.2.24"
     dataDir: "/var/lib/etcd"
-    extraArgs: [{name: "listen-client-urls", value: "http://10.100.0.1:2379"}]
+    extraArgs: [{name: "listen-client-urls", value: "http://127.0.0.1:2379"}]
     extraEnvs: [{name: "SOME_VAR", value: "SOME_VALUE"}]
-    serverCertSANs: ["ec2-10-100-0-1.compute-1.amazonaws.com"]
-    peerCertSANs: ["10.100.0.1"]
+    serverCertSANs: ["ec2-127-0-0-1.compute-1.amazonaws.com"]
+    peerCertSANs: ["127.0.0.1"]
 networking: {serviceSubnet: "10.96.0.0/16", podSubnet: "10.244.0.0/24", dnsDomain: "cluster.local"}
 kubernetesVersion: "v1.21.0"
-controlPlaneEndpoint: "10.100.0.1:6443"
+controlPlaneEndpoint: "127.0.0.1:6443"
 apiServer:
   extraArgs: [{name: "authorization-mode", value: "Node,RBAC"}]
   extraEnvs: [{name: "SOME_VAR", value: "SOME_VALUE"}]
   extraVolumes: [{name: "some-volume", hostPath: "/etc/some-path", mountPath: "/etc/some-pod-path", readOnly: false, pathType: File}]
-  certSANs: ["10.100.1.1", "ec2-10-100-0-1.compute-1.amazonaws.com"]
+  certSANs: ["127.0.0.2", "ec2-127-0-0-1.compute-1.amazonaws.com"]
 controllerManager:
   extraArgs: [{name: "node-cidr-mask-size", value: "20"}]
 scheduler:
-  extraArgs: [{name: "address", value: "10.100.0.1"}]
+  extraArgs: [{name: "address", value: "127.0.0.1"}]
 certificatesDir: "/etc/kubernetes/pki"
 imageRepository: "registry.k8s.io"
 clusterName: "example-cluster"
