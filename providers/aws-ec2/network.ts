@@ -1,6 +1,6 @@
 /**
  * Pure pieces of the EC2 cluster network: names, tags, subnet CIDR carving and security group rules.
- * Kept apart from the SDK calls (infrastructure.ts) so they are testable as plain tables.
+ * Kept apart from the SDK calls (infrastructure.ts and the vpc.ts, security-groups.ts, api-load-balancer.ts, network-*.ts files beside it) so they are testable as plain tables.
  */
 import { createHash } from 'node:crypto';
 import type { ClusterRef } from '../../functions/domain/provider.js';
