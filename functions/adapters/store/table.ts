@@ -2,7 +2,7 @@
  * The single-table definition as plain data: key names, secondary indexes and billing mode, shared by the CDK stack
  * (which builds the `Table` construct from it) and local mode (which creates the table on dynalite or DynamoDB Local).
  *
- * Note: the store adapter (dynamodb-store.ts) is the only code that knows the item shapes; this file only knows the
+ * Note: the store adapter's item codec (item-codec.ts) is the only code that knows the item shapes; this file only knows the
  * attributes DynamoDB itself must know about (keys). See docs/store.md for the access patterns.
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
