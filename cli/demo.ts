@@ -12,6 +12,9 @@
  * It starts the local control plane in-process (temp CAPSTAN_HOME, table in memory) unless CAPSTAN_ENDPOINT names a
  * running one. Machines boot in CAPSTAN_LOCAL_BOOT_MS (default 2000). Exit 0 only when the upgrade completed and
  * every guarantee held and cleanup left nothing behind.
+ *
+ * This file drives the story; the cluster file, the narration and the cleanup live under demo/ (`demoClusterYaml`
+ * is re-exported here).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,8 +22,14 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ApiClient, ApiError } from './client.js';
 import { resolveConfig, type Env } from './config.js';
-import { painter, seconds, type Painter, type Sink } from './output.js';
+import { cleanUp, type DemoCleanup } from './demo/cleanup.js';
+import { demoClusterYaml } from './demo/cluster-file.js';
+import { printSummary, Teller } from './demo/teller.js';
+import { painter, seconds, type Sink } from './output.js';
 import { replayGuarantees, type ReplayEvent, type ReplayResult } from './replay.js';
+
+export { demoClusterYaml };
+export type { DemoCleanup };
 
 /** Options of `runDemo`. */
 export interface DemoOptions {
@@ -58,67 +67,9 @@ export interface DemoSummary {
   readonly upgradeSeconds: number;
   readonly upgradeCompleted: boolean;
   readonly replay: ReplayResult | undefined;
-  readonly cleanup: { readonly ok: boolean; readonly machinesLeft: readonly string[] };
+  readonly cleanup: DemoCleanup;
   /** Why `ok` is false. */
   readonly failures: readonly string[];
-}
-
-/** The cluster file of the story; `version` is the one line the "commit" changes. */
-export function demoClusterYaml(name: string, version: string): string {
-  return `apiVersion: capstan.dev/v1alpha1
-kind: Cluster
-metadata:
-  name: ${name}
-spec:
-  infrastructure:
-    provider: local
-  version: ${version}
-  controlPlane:
-    replicas: 3
-    machine:
-      instanceType: t3.medium
-    rollout:
-      maxSurge: 1
-  workers:
-    - name: md-0
-      replicas: 3
-      machine:
-        instanceType: t3.large
-      rollout:
-        strategy: RollingUpdate
-        maxSurge: 1
-        maxUnavailable: 0
-`;
-}
-
-const VERBS: Record<string, string> = {
-  MachineCreated: 'created',
-  MachineReady: 'Ready',
-  MachineDraining: 'cordoned, draining',
-  MachineDrainBlocked: 'drain blocked',
-  MachineDeleted: 'deleted',
-  MachineFailed: 'FAILED',
-};
-
-class Teller {
-  private readonly started = Date.now();
-  constructor(private readonly out: Sink, readonly paint: Painter) {}
-  line(text = ''): void {
-    this.out.write(`${text}\n`);
-  }
-  title(text: string): void {
-    this.line();
-    this.line(this.paint('bold', `▶ ${text}`));
-  }
-  elapsed(): string {
-    return `+${((Date.now() - this.started) / 1000).toFixed(1).padStart(5)}s`;
-  }
-  event(e: ReplayEvent & { message: string }): void {
-    const p = this.paint;
-    const colour = e.type === 'MachineReady' || e.type === 'RolloutCompleted' ? 'green' : e.type === 'MachineCreated' ? 'cyan' : e.type.includes('Fail') || e.type.includes('Blocked') ? 'red' : e.type === 'MachineDraining' || e.type === 'MachineDeleted' ? 'magenta' : 'gray';
-    const what = e.machine ? `${e.machine.padEnd(14)} ${p(colour, (VERBS[e.type] ?? e.type).padEnd(18))}` : p(colour, e.type.padEnd(33));
-    this.line(`  ${p('gray', this.elapsed())}  ${what} ${p('gray', e.message)}`);
-  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -162,7 +113,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   let replay: ReplayResult | undefined;
   let upgradeSeconds = 0;
   let upgradeCompleted = false;
-  let cleanup: DemoSummary['cleanup'] = { ok: false, machinesLeft: [] };
+  let cleanup: DemoCleanup = { ok: false, machinesLeft: [] };
 
   /** Streams new events until `done(cluster)` holds; false on timeout or a blocked rollout. */
   const follow = async (generation: number): Promise<boolean> => {
@@ -249,57 +200,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     for (const f of failures) tell.line(p('red', `  - ${f}`));
   }
   return { ok, cluster: name, totalSeconds, upgradeSeconds, upgradeCompleted, replay, cleanup, failures };
-}
-
-function printSummary(tell: Teller, r: ReplayResult, upgradeSeconds: number, machines: number): void {
-  const p = tell.paint;
-  tell.title('summary (replayed from the event log)');
-  const boot = r.medianBootSeconds ?? 0;
-  const drain = r.medianDrainSeconds ?? 0;
-  tell.line(`  upgrade duration     ${seconds(upgradeSeconds)}`);
-  tell.line(`  waves                ${r.waves}`);
-  tell.line(`  machines replaced    ${r.replaced.length} of ${machines} (${r.replaced.join(', ')})`);
-  tell.line(`  median boot / drain  ${seconds(boot)} / ${seconds(drain)}`);
-  tell.line(`  lower bound          ${r.waves} waves × (${seconds(boot)} + ${seconds(drain)}) = ${seconds(r.lowerBoundSeconds)}`);
-  tell.line(`  ratio                ${r.ratio !== undefined ? `${r.ratio.toFixed(2)}× the lower bound` : 'n/a'}`);
-  tell.line('  guarantees:');
-  const words: Record<string, string> = {
-    MaxSurge: 'machines per pool ≤ replicas + maxSurge',
-    MaxUnavailable: 'available ≥ replicas − maxUnavailable',
-    Quorum: 'control-plane Ready ≥ quorum',
-    ControlPlaneFirst: 'control plane finished before any worker was replaced',
-  };
-  for (const c of r.checks) tell.line(`    ${c.ok ? p('green', '✔') : p('red', '✘')} ${(words[c.rule] ?? c.rule).padEnd(56)} ${p('gray', c.detail)}`);
-}
-
-async function cleanUp(tell: Teller, client: ApiClient, name: string, stack: { provider: { listMachines: (scope: any, filter: any) => Promise<any[]> } } | undefined, deadline: number, pollMs: number): Promise<DemoSummary['cleanup']> {
-  tell.title(`cleanup: DELETE /v1/clusters/${name}, wait until no machine process is left`);
-  try {
-    await client.request('DELETE', `/v1/clusters/${name}`);
-  } catch (error) {
-    if (!(error instanceof ApiError && error.status === 404)) return { ok: false, machinesLeft: [String((error as Error).message)] };
-  }
-  let left: string[] = [];
-  for (;;) {
-    let gone = false;
-    try {
-      left = ((await client.request('GET', `/v1/clusters/${name}/machines`)).body.items as any[]).map((m) => m.name);
-    } catch (error) {
-      if (!(error instanceof ApiError && error.status === 404)) throw error;
-      gone = true;
-      left = [];
-    }
-    if (gone && stack) {
-      const processes = await stack.provider.listMachines({ provider: 'local', account: 'local', region: 'local' }, { cluster: name });
-      left = processes.filter((m) => m.state !== 'terminated').map((m) => m.name);
-    }
-    if (gone && !left.length) {
-      tell.line(tell.paint('green', `  cluster ${name} deleted; no machine ${stack ? 'process ' : ''}left`));
-      return { ok: true, machinesLeft: [] };
-    }
-    if (Date.now() > deadline) return { ok: false, machinesLeft: left };
-    await sleep(pollMs);
-  }
 }
 
 /** `npm run demo`. */

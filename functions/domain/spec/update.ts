@@ -7,7 +7,8 @@
  */
 import type { ClusterSpec } from '../cluster.js';
 import type { Issue } from '../errors.js';
-import { mustParseVersion, parseVersion } from '../semver.js';
+import { skipsMinorVersion } from '../planner/version-skew.js';
+import { parseVersion } from '../semver.js';
 import { poolSkewIssues } from './cluster-spec.js';
 
 /** Issues that forbid replacing `previous` by `next`; empty when the change is allowed. */
@@ -52,17 +53,18 @@ function infrastructureIssues(previous: ClusterSpec, next: ClusterSpec): Issue[]
 }
 
 /**
- * One version change of a control plane or pool: no skipped minor, and (for the control plane) no minor downgrade.
+ * One version change of a control plane or pool: same major, no skipped minor (`skipsMinorVersion`, the rule the
+ * Cluster API cases check), and (for the control plane) no minor downgrade.
  * Note: patch downgrades within a minor are allowed (rolling back a bad patch release is a real need).
  */
 function versionStepIssues(path: string, what: string, from: string, to: string, forbidDowngrade: boolean): Issue[] {
-  if (parseVersion(from) === undefined || parseVersion(to) === undefined) return [];
-  const a = mustParseVersion(from);
-  const b = mustParseVersion(to);
+  const a = parseVersion(from);
+  const b = parseVersion(to);
+  if (a === undefined || b === undefined) return [];
   if (a.major !== b.major) {
     return [{ path, message: `changing ${what} from ${from} to ${to} changes the major version; this is not supported` }];
   }
-  if (b.minor > a.minor + 1) {
+  if (skipsMinorVersion(a, b)) {
     const skipped = Array.from({ length: b.minor - a.minor - 1 }, (_, k) => `${a.major}.${a.minor + 1 + k}`);
     return [
       {
