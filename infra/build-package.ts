@@ -21,13 +21,13 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions } from 'esbuild';
 import { CAPSTAN_BUNDLING, ESM_REQUIRE_BANNER, PREBUNDLED_DIR, REPOSITORY_ROOT, prebundledModule } from './constructs/capstan-function.js';
-import { API_FUNCTIONS, INSTANCE_EVENT_FUNCTION, PHASE_FUNCTIONS, SWEEP_FUNCTION } from './constructs/function-catalog.js';
+import { CATALOG_FUNCTIONS } from './catalog/index.js';
 
 const DIST = path.join(REPOSITORY_ROOT, 'dist');
 
-/** Every handler entry the control plane deploys (function-catalog.ts). */
+/** Every handler entry the control plane deploys (infra/catalog/). */
 export function functionEntries(): string[] {
-  return [...new Set([...API_FUNCTIONS, ...PHASE_FUNCTIONS, SWEEP_FUNCTION, INSTANCE_EVENT_FUNCTION].map((f) => f.entry))].sort();
+  return [...new Set(CATALOG_FUNCTIONS.map((f) => f.entry))].sort();
 }
 
 /** The esbuild options for the prebundle: {@link CAPSTAN_BUNDLING} plus code splitting into `outDir`. */

@@ -31,7 +31,7 @@ export {
   type ApiRoute,
   type FunctionAccess,
   type PhaseFunctionSpec,
-} from './constructs/function-catalog.js';
+} from './catalog/index.js';
 export { CONTEXT_KEYS, readDeploymentConfig, type ContextReader, type DeploymentConfig } from './stacks/config.js';
 export { ManagementStack, type ManagementStackProps } from './stacks/management-stack.js';
 export { MemberStack, NODE_PROFILES, memberRoleStatements, type MemberStackProps } from './stacks/member-stack.js';

@@ -1,39 +1,24 @@
 /**
  * The local HTTP front: node:http on loopback, turning each request into the API Gateway proxy event the Lambda
- * handlers take, and their result back into a response. The routes are functions/api/routes.ts, the same table
- * the CDK construct declares.
+ * handlers take, and their result back into a response. The routes are the function catalog's (infra/catalog/), the
+ * same ones the CDK construct declares, with the handlers of infra/local/local-functions.ts.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { handler as apply } from '../../functions/api/apply.js';
-import { handler as callbacks } from '../../functions/api/callbacks.js';
-import { handler as clusters } from '../../functions/api/clusters.js';
-import { handler as events } from '../../functions/api/events.js';
-import { handler as healthz } from '../../functions/api/healthz.js';
-import { handler as machines } from '../../functions/api/machines.js';
-import { handler as principals } from '../../functions/api/principals.js';
-import { matchResource, ROUTES, type RouteDefinition } from '../../functions/api/routes.js';
-
-type LambdaHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
-
-const HANDLERS: Record<RouteDefinition['handler'], LambdaHandler> = {
-  apply: apply as unknown as LambdaHandler,
-  callbacks: callbacks as unknown as LambdaHandler,
-  clusters: clusters as unknown as LambdaHandler,
-  events: events as unknown as LambdaHandler,
-  healthz: healthz as unknown as LambdaHandler,
-  machines: machines as unknown as LambdaHandler,
-  principals: principals as unknown as LambdaHandler,
-};
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { matchResource, type RouteDefinition } from '../catalog/index.js';
+import { localRoutes, type LocalRoute } from './local-functions.js';
 
 /** Hard cap on what the server reads of a body; the handlers' own limit (413 with details) is below it. */
 const READ_LIMIT_BYTES = 4 * 1024 * 1024;
 
+/** A running local HTTP server. */
 export interface LocalHttpServer {
   readonly url: string;
   readonly port: number;
+  /** The routes it serves. */
+  readonly routes: readonly LocalRoute[];
   close(): Promise<void>;
 }
 
@@ -92,10 +77,11 @@ export function toProxyEvent(req: http.IncomingMessage, body: Buffer, route: Rou
 
 /** Starts the local API on 127.0.0.1 (never another interface). */
 export async function startHttpServer(options: { port?: number } = {}): Promise<LocalHttpServer> {
+  const routes = localRoutes();
   const server = http.createServer((req, res) => {
     const requestId = randomUUID();
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const candidates = ROUTES.map((r) => ({ route: r, params: matchResource(r.resource, url.pathname) })).filter((c) => c.params);
+    const candidates = routes.map((r) => ({ route: r, params: matchResource(r.resource, url.pathname) })).filter((c) => c.params);
     if (!candidates.length) {
       send(res, 404, { error: { code: 'NotFound', message: `no route for ${url.pathname}`, details: [] } });
       req.resume();
@@ -116,8 +102,10 @@ export async function startHttpServer(options: { port?: number } = {}): Promise<
       if (size > READ_LIMIT_BYTES) {
         if (!aborted) {
           aborted = true;
+          // Stop reading only once the 413 is sent: destroying the socket while the client still writes raced the
+          // response (the client saw ECONNRESET instead of the 413 under load).
+          res.on('finish', () => req.destroy());
           send(res, 413, { error: { code: 'PayloadTooLarge', message: `body: must be at most ${READ_LIMIT_BYTES} bytes`, details: [{ path: 'body', message: 'too large' }] } });
-          req.destroy();
         }
         return;
       }
@@ -126,7 +114,7 @@ export async function startHttpServer(options: { port?: number } = {}): Promise<
     req.on('end', () => {
       if (aborted) return;
       const event = toProxyEvent(req, Buffer.concat(chunks), hit.route, hit.params!, requestId);
-      HANDLERS[hit.route.handler](event, lambdaContext(requestId))
+      hit.route.lambda(event, lambdaContext(requestId))
         .then((result) => {
           const headers: Record<string, string | number> = { ...(result.headers as Record<string, string>) };
           headers['content-length'] = Buffer.byteLength(result.body ?? '');
@@ -149,6 +137,7 @@ export async function startHttpServer(options: { port?: number } = {}): Promise<
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    routes,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -10,23 +10,17 @@ import { installDeps, resetDeps, DEFAULT_SETTINGS, type Deps, type Settings } fr
 import { createLogger, silentLogger, type Logger } from '../../functions/adapters/logger.js';
 import { DynamoDbStore } from '../../functions/adapters/store/dynamodb-store.js';
 import { systemClock, type Clock, type Principal } from '../../functions/domain/ports.js';
-import { handler as continueHandler } from '../../functions/phases/continue.js';
-import { handler as createMachine } from '../../functions/phases/create-machine.js';
-import { handler as deleteCluster } from '../../functions/phases/delete-cluster.js';
-import { handler as deleteInfrastructure } from '../../functions/phases/delete-infrastructure.js';
-import { handler as deleteMachine } from '../../functions/phases/delete-machine.js';
-import { handler as ensureInfrastructure } from '../../functions/phases/ensure-infrastructure.js';
-import { handler as machineFailed } from '../../functions/phases/machine-failed.js';
-import { handler as plan } from '../../functions/phases/plan.js';
-import { handler as retireMachine } from '../../functions/phases/retire-machine.js';
-import { handler as rolloutFailed } from '../../functions/phases/rollout-failed.js';
 import { LocalProvider, localOnlyRegistry, type ProviderRegistry } from '../../providers/index.js';
 import type { LocalFaults } from '../../providers/local/faults.js';
+import { INSTANCE_EVENT_FUNCTION, SWEEP_FUNCTION } from '../catalog/index.js';
 import { bearerAuthenticator, ensureSecretFile, resolveToken } from './auth.js';
 import { connectLocalDynamo, startLocalDynamo, type LocalDynamo } from './dynamo.js';
-import { startHttpServer, type LocalHttpServer } from './http-server.js';
+import { startHttpServer } from './http-server.js';
+import { localPhases, TRIGGER_RUNS, type LocalHosting } from './local-functions.js';
 import { startMachineWatch, type MachineWatch } from './machine-watch.js';
 import { LocalWorkflow } from './workflow-runner.js';
+
+export type { LocalHosting } from './local-functions.js';
 
 export interface LocalStackOptions {
   /** CAPSTAN_HOME: table files, token, machines. @default ./.capstan */
@@ -76,6 +70,8 @@ export interface LocalStack {
   readonly dynamo: LocalDynamo;
   /** The machine watcher (the local event path), when on. */
   readonly machineWatch: MachineWatch | undefined;
+  /** What this stack hosts, by catalog ID (infra/catalog/). */
+  readonly hosting: LocalHosting;
   /** Runs one reconcile sweep now. */
   sweep(): Promise<unknown>;
   close(): Promise<void>;
@@ -102,21 +98,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     clock,
   });
   const http = await startHttpServer(options.port !== undefined ? { port: options.port } : {});
+  const phases = localPhases();
   const workflow = new LocalWorkflow({
     store,
     log,
-    functions: {
-      PlanFunctionArn: plan,
-      CreateMachineFunctionArn: createMachine,
-      MachineFailedFunctionArn: machineFailed,
-      RetireMachineFunctionArn: retireMachine,
-      DeleteMachineFunctionArn: deleteMachine,
-      EnsureInfrastructureFunctionArn: ensureInfrastructure,
-      DeleteInfrastructureFunctionArn: deleteInfrastructure,
-      DeleteClusterFunctionArn: deleteCluster,
-      ContinueFunctionArn: continueHandler,
-      RolloutFailedFunctionArn: rolloutFailed,
-    },
+    functions: Object.fromEntries(Object.entries(phases).map(([substitution, phase]) => [substitution, phase.handler])),
   });
   const deps: Deps = {
     store,
@@ -131,10 +117,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
   installDeps(deps);
 
-  const sweep = async () => {
-    const { sweep: runSweep } = await import('../../functions/reconcile/sweep.js');
-    return (runSweep as unknown as (input: unknown, deps: Deps) => Promise<unknown>)({ source: 'local-timer' }, deps);
-  };
+  const sweep = () => TRIGGER_RUNS[SWEEP_FUNCTION.id].run({ source: 'local-timer' }, deps);
   const reconcileSeconds = options.reconcileSeconds ?? 60;
   let timer: NodeJS.Timeout | undefined;
   let sweeping: Promise<unknown> | undefined;
@@ -147,6 +130,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     timer.unref();
   }
   const machineWatch = (options.watchMachines ?? reconcileSeconds > 0) ? startMachineWatch({ provider, deps }) : undefined;
+  const hosting: LocalHosting = {
+    routes: http.routes,
+    phases,
+    schedules: timer ? [SWEEP_FUNCTION.id] : [],
+    events: machineWatch ? [INSTANCE_EVENT_FUNCTION.id] : [],
+  };
   if (options.resume !== false) await resumeRollouts(deps, workflow, log);
 
   return {
@@ -159,6 +148,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     workflow,
     dynamo,
     machineWatch,
+    hosting,
     sweep,
     async close() {
       if (timer) clearInterval(timer);

@@ -7,7 +7,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { parseDuration } from '../../functions/domain/duration.js';
-import { DEFAULT_MEMBER_ROLE_NAME } from '../constructs/function-catalog.js';
+import { DEFAULT_MEMBER_ROLE_NAME } from '../catalog/index.js';
 
 /** The settings both stacks are built from. */
 export interface DeploymentConfig {

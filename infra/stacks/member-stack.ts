@@ -5,7 +5,8 @@
  *
  * - `CapstanMemberRole`: assumed by the management account's workflow Lambda roles only (trust on the management
  *   account with an `aws:PrincipalArn` path condition and `sts:ExternalId`), allowed to create EC2/ELB resources only
- *   with the `capstan.dev/managed=true` tag and to change or delete only resources that carry it.
+ *   with the `capstan.dev/managed=true` tag and to change or delete only resources that carry it (its policy:
+ *   member-role-policy.ts).
  * - `capstan-control-plane` and `capstan-node`: the machines' roles and instance profiles (SSM agent, Capstan-tagged
  *   secrets).
  * - A rule forwarding EC2 instance state changes to the management account's `capstan-events` bus.
@@ -17,20 +18,15 @@
 import { Aws, CfnParameter, DefaultStackSynthesizer, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { EventBus as EventBusTarget } from 'aws-cdk-lib/aws-events-targets';
-import {
-  AccountPrincipal,
-  InstanceProfile,
-  ManagedPolicy,
-  PolicyDocument,
-  PolicyStatement,
-  Role,
-  ServicePrincipal,
-} from 'aws-cdk-lib/aws-iam';
+import { AccountPrincipal, InstanceProfile, ManagedPolicy, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { DEFAULT_MEMBER_ROLE_NAME, EVENT_BUS_NAME, MANAGED_TAG, WORKFLOW_ROLE_PATH } from '../constructs/function-catalog.js';
+import { DEFAULT_MEMBER_ROLE_NAME, EVENT_BUS_NAME, MANAGED_TAG, WORKFLOW_ROLE_PATH } from '../catalog/index.js';
 import { SECRET_AUDIENCES, SECRET_AUDIENCE_TAG, SECRET_VPC_TAG } from '../../providers/aws-ec2/network.js';
 import { INSTANCE_STATE_CHANGE, LOST_STATES } from '../../functions/domain/provider.js';
+import { ACCOUNT_SECRETS, memberRoleStatements } from './member-role-policy.js';
+
+export { memberRoleStatements } from './member-role-policy.js';
 
 /**
  * The machines' roles and instance profiles (each profile has the name of its role), by machine role. The names are
@@ -61,263 +57,6 @@ export interface MemberStackProps extends StackProps {
    * @default 'CapstanMemberRole'
    */
   readonly memberRoleName?: string;
-}
-
-/** One ARN pattern in two spellings: the real one, and how cdk-nag prints it in a finding ID. */
-interface ArnPattern {
-  readonly arn: string;
-  readonly nag: string;
-}
-
-function ec2(resource: string, account = true): ArnPattern {
-  return {
-    arn: `arn:${Aws.PARTITION}:ec2:*:${account ? Aws.ACCOUNT_ID : ''}:${resource}`,
-    nag: `arn:<AWS::Partition>:ec2:*:${account ? '<AWS::AccountId>' : ''}:${resource}`,
-  };
-}
-
-function elb(resource: string): ArnPattern {
-  return {
-    arn: `arn:${Aws.PARTITION}:elasticloadbalancing:*:${Aws.ACCOUNT_ID}:${resource}`,
-    nag: `arn:<AWS::Partition>:elasticloadbalancing:*:<AWS::AccountId>:${resource}`,
-  };
-}
-
-const SECRET: ArnPattern = {
-  arn: `arn:${Aws.PARTITION}:secretsmanager:*:${Aws.ACCOUNT_ID}:secret:*`,
-  nag: 'arn:<AWS::Partition>:secretsmanager:*:<AWS::AccountId>:secret:*',
-};
-/** Capstan's secrets by name: every cluster secret is named `capstan/<cluster>/<uid>/…` (cluster-secrets.ts). */
-const CAPSTAN_SECRETS: ArnPattern = {
-  arn: `arn:${Aws.PARTITION}:secretsmanager:*:${Aws.ACCOUNT_ID}:secret:capstan/*`,
-  nag: 'arn:<AWS::Partition>:secretsmanager:*:<AWS::AccountId>:secret:capstan/*',
-};
-const PUBLIC_PARAMETERS: ArnPattern = {
-  arn: `arn:${Aws.PARTITION}:ssm:*::parameter/aws/service/*`,
-  nag: 'arn:<AWS::Partition>:ssm:*::parameter/aws/service/*',
-};
-
-const RESOURCE_TAGGED = { StringEquals: { [`aws:ResourceTag/${MANAGED_TAG.key}`]: MANAGED_TAG.value } };
-const REQUEST_TAGGED = { StringEquals: { [`aws:RequestTag/${MANAGED_TAG.key}`]: MANAGED_TAG.value } };
-
-/** EC2 and ELB describe calls: EC2 and ELB authorise them on `*` only. */
-const DESCRIBE_ACTIONS = [
-  'ec2:DescribeAddresses',
-  'ec2:DescribeAvailabilityZones',
-  'ec2:DescribeImages',
-  'ec2:DescribeInstanceStatus',
-  'ec2:DescribeInstanceTypes',
-  'ec2:DescribeInstances',
-  'ec2:DescribeInternetGateways',
-  'ec2:DescribeKeyPairs',
-  'ec2:DescribeNatGateways',
-  'ec2:DescribeNetworkInterfaces',
-  'ec2:DescribeRouteTables',
-  'ec2:DescribeSecurityGroups',
-  'ec2:DescribeSubnets',
-  'ec2:DescribeTags',
-  'ec2:DescribeVolumes',
-  'ec2:DescribeVpcs',
-  'elasticloadbalancing:DescribeListeners',
-  'elasticloadbalancing:DescribeLoadBalancerAttributes',
-  'elasticloadbalancing:DescribeLoadBalancers',
-  'elasticloadbalancing:DescribeTags',
-  'elasticloadbalancing:DescribeTargetGroupAttributes',
-  'elasticloadbalancing:DescribeTargetGroups',
-  'elasticloadbalancing:DescribeTargetHealth',
-];
-
-/** The actions that create taggable network resources and may tag them in the same call (`ec2:CreateAction`). */
-const EC2_CREATE_ACTIONS = [
-  'RunInstances',
-  'CreateVpc',
-  'CreateSubnet',
-  'CreateSecurityGroup',
-  'CreateInternetGateway',
-  'CreateRouteTable',
-  'AllocateAddress',
-  'CreateNatGateway',
-];
-
-/**
- * The statements of the member role, with the wildcard resources they use. Exported for tests and docs: each
- * statement's `Sid` says what it is for.
- */
-export function memberRoleStatements(nodeRoleArns: readonly string[]): { statements: PolicyStatement[]; wildcards: ArnPattern[] } {
-  const instance = ec2('instance/*');
-  const volume = ec2('volume/*');
-  const subnet = ec2('subnet/*');
-  const securityGroup = ec2('security-group/*');
-  const securityGroupRule = ec2('security-group-rule/*');
-  const image = ec2('image/*', false);
-  const networkInterface = ec2('network-interface/*');
-  const keyPair = ec2('key-pair/*');
-  const vpc = ec2('vpc/*');
-  const internetGateway = ec2('internet-gateway/*');
-  const routeTable = ec2('route-table/*');
-  const elasticIp = ec2('elastic-ip/*');
-  const natGateway = ec2('natgateway/*');
-  const loadBalancer = elb('loadbalancer/net/*/*');
-  const targetGroup = elb('targetgroup/*/*');
-  const listener = elb('listener/net/*/*/*');
-  const arns = (...patterns: ArnPattern[]): string[] => patterns.map((p) => p.arn);
-
-  const statements = [
-    new PolicyStatement({ sid: 'DescribeUnscoped', actions: DESCRIBE_ACTIONS, resources: ['*'] }),
-    new PolicyStatement({ sid: 'ReadPublicAmiParameters', actions: ['ssm:GetParameter', 'ssm:GetParameters'], resources: arns(PUBLIC_PARAMETERS) }),
-    new PolicyStatement({ sid: 'RunTaggedInstances', actions: ['ec2:RunInstances'], resources: arns(instance, volume), conditions: REQUEST_TAGGED }),
-    new PolicyStatement({
-      sid: 'RunInstancesWith',
-      actions: ['ec2:RunInstances'],
-      resources: arns(subnet, securityGroup, image, networkInterface, keyPair),
-    }),
-    new PolicyStatement({
-      sid: 'TagOnCreate',
-      actions: ['ec2:CreateTags'],
-      resources: arns(instance, volume, networkInterface, vpc, subnet, securityGroup, internetGateway, routeTable, elasticIp, natGateway),
-      conditions: { StringEquals: { 'ec2:CreateAction': EC2_CREATE_ACTIONS } },
-    }),
-    new PolicyStatement({
-      sid: 'ManageTaggedInstances',
-      actions: ['ec2:TerminateInstances', 'ec2:StopInstances', 'ec2:StartInstances', 'ec2:RebootInstances'],
-      resources: arns(instance),
-      conditions: RESOURCE_TAGGED,
-    }),
-    new PolicyStatement({ sid: 'CreateTaggedVpc', actions: ['ec2:CreateVpc'], resources: arns(vpc), conditions: REQUEST_TAGGED }),
-    new PolicyStatement({
-      sid: 'CreateTaggedNetwork',
-      actions: ['ec2:CreateSubnet', 'ec2:CreateSecurityGroup', 'ec2:CreateRouteTable', 'ec2:CreateInternetGateway', 'ec2:AllocateAddress', 'ec2:CreateNatGateway'],
-      resources: arns(subnet, securityGroup, routeTable, internetGateway, elasticIp, natGateway),
-      conditions: REQUEST_TAGGED,
-    }),
-    new PolicyStatement({
-      sid: 'ManageTaggedNetwork',
-      actions: [
-        'ec2:CreateSubnet',
-        'ec2:CreateSecurityGroup',
-        'ec2:CreateRouteTable',
-        'ec2:AttachInternetGateway',
-        'ec2:DetachInternetGateway',
-        'ec2:CreateRoute',
-        'ec2:DeleteRoute',
-        'ec2:AssociateRouteTable',
-        'ec2:DisassociateRouteTable',
-        'ec2:ModifyVpcAttribute',
-        'ec2:ModifySubnetAttribute',
-        'ec2:AuthorizeSecurityGroupIngress',
-        'ec2:AuthorizeSecurityGroupEgress',
-        'ec2:RevokeSecurityGroupIngress',
-        'ec2:RevokeSecurityGroupEgress',
-        'ec2:DeleteVpc',
-        'ec2:DeleteSubnet',
-        'ec2:DeleteSecurityGroup',
-        'ec2:DeleteInternetGateway',
-        'ec2:DeleteRouteTable',
-        'ec2:CreateNatGateway',
-        'ec2:DeleteNatGateway',
-        'ec2:ReleaseAddress',
-      ],
-      resources: arns(vpc, subnet, securityGroup, internetGateway, routeTable, elasticIp, natGateway),
-      conditions: RESOURCE_TAGGED,
-    }),
-    new PolicyStatement({
-      sid: 'SecurityGroupRulesOfTaggedGroups',
-      actions: ['ec2:AuthorizeSecurityGroupIngress', 'ec2:AuthorizeSecurityGroupEgress', 'ec2:RevokeSecurityGroupIngress', 'ec2:RevokeSecurityGroupEgress'],
-      resources: arns(securityGroupRule),
-    }),
-    new PolicyStatement({
-      sid: 'CreateTaggedLoadBalancers',
-      actions: ['elasticloadbalancing:CreateLoadBalancer', 'elasticloadbalancing:CreateTargetGroup'],
-      resources: arns(loadBalancer, targetGroup),
-      conditions: REQUEST_TAGGED,
-    }),
-    new PolicyStatement({
-      sid: 'CreateTaggedListeners',
-      actions: ['elasticloadbalancing:CreateListener'],
-      resources: arns(listener),
-      conditions: REQUEST_TAGGED,
-    }),
-    new PolicyStatement({
-      sid: 'TagLoadBalancersOnCreate',
-      actions: ['elasticloadbalancing:AddTags'],
-      resources: arns(loadBalancer, targetGroup, listener),
-      conditions: { StringEquals: { 'elasticloadbalancing:CreateAction': ['CreateLoadBalancer', 'CreateTargetGroup', 'CreateListener'] } },
-    }),
-    new PolicyStatement({
-      sid: 'ManageTaggedLoadBalancers',
-      actions: [
-        'elasticloadbalancing:CreateListener',
-        'elasticloadbalancing:DeleteListener',
-        'elasticloadbalancing:RegisterTargets',
-        'elasticloadbalancing:DeregisterTargets',
-        'elasticloadbalancing:ModifyLoadBalancerAttributes',
-        'elasticloadbalancing:ModifyTargetGroup',
-        'elasticloadbalancing:ModifyTargetGroupAttributes',
-        'elasticloadbalancing:DeleteLoadBalancer',
-        'elasticloadbalancing:DeleteTargetGroup',
-      ],
-      resources: arns(loadBalancer, targetGroup, listener),
-      conditions: RESOURCE_TAGGED,
-    }),
-    new PolicyStatement({
-      sid: 'CreateTaggedSecrets',
-      actions: ['secretsmanager:CreateSecret', 'secretsmanager:TagResource'],
-      resources: arns(SECRET),
-      conditions: REQUEST_TAGGED,
-    }),
-    new PolicyStatement({
-      sid: 'ManageTaggedSecrets',
-      actions: ['secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret'],
-      resources: arns(SECRET),
-      conditions: RESOURCE_TAGGED,
-    }),
-    // Reads by name, not by tag: Capstan asks for a secret before it exists (is the kubeconfig there yet?), and a secret
-    // that does not exist has no tags, so a tag condition refuses the call (AccessDeniedException) where Capstan must
-    // learn ResourceNotFoundException. Found by evaluating every recorded call (test/infra/iam/workflow-calls.test.ts).
-    // https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access-abac.html
-    new PolicyStatement({
-      sid: 'ReadCapstanSecrets',
-      actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
-      resources: arns(CAPSTAN_SECRETS),
-    }),
-    new PolicyStatement({
-      sid: 'PassNodeRoles',
-      actions: ['iam:PassRole'],
-      resources: [...nodeRoleArns],
-      conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
-    }),
-    // The first load balancer or target group of an account makes ELB create its service-linked role with the
-    // caller's permissions; without this a fresh account refuses Capstan's first cluster (issue 12, defect 7).
-    // https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/elb-service-linked-roles.html
-    new PolicyStatement({
-      sid: 'CreateElbServiceLinkedRole',
-      actions: ['iam:CreateServiceLinkedRole'],
-      resources: [`arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing`],
-      conditions: { StringEquals: { 'iam:AWSServiceName': 'elasticloadbalancing.amazonaws.com' } },
-    }),
-  ];
-  const wildcards = [
-    instance,
-    volume,
-    subnet,
-    securityGroup,
-    securityGroupRule,
-    image,
-    networkInterface,
-    keyPair,
-    vpc,
-    internetGateway,
-    routeTable,
-    elasticIp,
-    natGateway,
-    loadBalancer,
-    targetGroup,
-    listener,
-    SECRET,
-    CAPSTAN_SECRETS,
-    PUBLIC_PARAMETERS,
-  ];
-  return { statements, wildcards };
 }
 
 /** Capstan's footprint in a member account. */
@@ -374,7 +113,7 @@ export class MemberStack extends Stack {
               new PolicyStatement({
                 sid: 'ReadOwnClusterSecrets',
                 actions: ['secretsmanager:GetSecretValue'],
-                resources: [SECRET.arn],
+                resources: [ACCOUNT_SECRETS.arn],
                 conditions: {
                   StringEquals: {
                     [`aws:ResourceTag/${MANAGED_TAG.key}`]: MANAGED_TAG.value,
@@ -394,7 +133,7 @@ export class MemberStack extends Stack {
           reason: 'The AWS-maintained minimum for the SSM agent (Session Manager access to machines instead of SSH).',
         },
         {
-          id: `AwsSolutions-IAM5[Resource::${SECRET.nag}]`,
+          id: `AwsSolutions-IAM5[Resource::${ACCOUNT_SECRETS.nag}]`,
           reason: 'Cluster secrets are created at run time with generated names; tag conditions scope the read to the machine\'s own cluster (VPC) and role (audience).',
         },
       );

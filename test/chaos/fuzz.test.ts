@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { CapstanError } from '../../functions/domain/errors.js';
 import { importManifests } from '../../functions/domain/capi/index.js';
 import { parseBodyDocuments, parseClusterDocument } from '../../functions/domain/spec/index.js';
-import { ROUTES } from '../../functions/api/routes.js';
+import { ROUTES } from '../../infra/catalog/routes.js';
 import { clusterDoc, startTestStack, type TestStack } from '../integration/harness.js';
 import { CHAOS_SEED, pick } from './lib.js';
 

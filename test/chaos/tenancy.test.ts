@@ -4,7 +4,7 @@
  * expired (earlier boot attempt) and reused tokens; and no secret (API tokens, callback tokens, the callback secret)
  * appears in an API response, an event or a log line.
  */
-import { ROUTES } from '../../functions/api/routes.js';
+import { ROUTES } from '../../infra/catalog/routes.js';
 import type { Principal } from '../../functions/domain/ports.js';
 import { clusterDoc, startTestStack, waitReady, type TestStack } from '../integration/harness.js';
 import { allEvents, callbackSecretOf, callbackTokens, captureLogger, findSecrets } from './lib.js';

@@ -4,7 +4,7 @@
  * callback with a wrong machine token is 401 and a reused one 409; a principal acts only on its accounts (403/404).
  */
 import { deriveCallbackToken } from '../../functions/adapters/callback-token.js';
-import { ROUTES } from '../../functions/api/routes.js';
+import { ROUTES } from '../../infra/catalog/routes.js';
 import type { Principal } from '../../functions/domain/ports.js';
 import { clusterDoc, startTestStack, waitReady, type TestStack } from './harness.js';
 

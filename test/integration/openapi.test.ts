@@ -11,7 +11,7 @@ import addFormats from 'ajv-formats';
 import type { ValidateFunction } from 'ajv';
 import { buildOpenApi, OPENAPI_PATH } from '../../infra/openapi/build.js';
 import { deriveCallbackToken } from '../../functions/adapters/callback-token.js';
-import { matchResource, ROUTES } from '../../functions/api/routes.js';
+import { matchResource, ROUTES } from '../../infra/catalog/routes.js';
 import { TooManyRequestsError } from '../../functions/domain/errors.js';
 import { clusterDoc, startTestStack, waitFor, type TestStack } from './harness.js';
 
