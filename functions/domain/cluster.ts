@@ -265,3 +265,19 @@ export function clusterAccount(spec: Pick<ClusterSpec, 'infrastructure'>): strin
 export function clusterRegion(spec: Pick<ClusterSpec, 'infrastructure'>): string {
   return spec.infrastructure.provider === 'aws' ? spec.infrastructure.region : 'local';
 }
+
+/**
+ * The provider scope of a cluster: its provider, account and region, and the member role that reaches them (aws,
+ * when set). Why here: one sweep list call covers a scope, so the sweep's scope keys and the phases' provider
+ * references must be the same value; both derive it from the spec with this one function.
+ * Note: the result is a `ProviderScope` (provider.ts), spelled out because provider.ts imports this module.
+ */
+export function clusterScope(spec: Pick<ClusterSpec, 'infrastructure'>): { readonly provider: ProviderName; readonly account: string; readonly region: string; readonly roleArn?: string } {
+  const infra = spec.infrastructure;
+  return {
+    provider: infra.provider,
+    account: clusterAccount(spec),
+    region: clusterRegion(spec),
+    ...(infra.provider === 'aws' && infra.roleArn ? { roleArn: infra.roleArn } : {}),
+  };
+}

@@ -1,8 +1,10 @@
 /**
  * Kubernetes versions `vX.Y.Z` (optionally with a pre-release or build suffix, as kubeadm accepts), and the skew
- * rules between them.
+ * rules between them. The one version parser of the domain: spec validation reads versions strictly, the Cluster API
+ * rules (planner/version-skew.ts) read them as Cluster API does (`{ tolerant: true }`).
  */
 
+/** A parsed version; `pre` is the pre-release (`rc.1` of `v1.30.0-rc.1`), absent for a release. */
 export interface Version {
   readonly major: number;
   readonly minor: number;
@@ -10,10 +12,32 @@ export interface Version {
   readonly pre?: string;
 }
 
-const VERSION = /^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
+/** How strictly `parseVersion` reads a version. */
+export interface ParseVersionOptions {
+  /**
+   * Read the version as Cluster API does, for the rules re-implemented from it (planner/version-skew.ts): the
+   * leading `v` is optional, and whatever follows major.minor.patch (`-rc.1`, `+build`,
+   * `-alpha.0.734_ba502ee555924a`: any run of `[-0-9A-Za-z_.+]`) is ignored, so the result has no `pre`.
+   *
+   * Note: where Cluster API accepts a version without `v`: the KubeadmControlPlane webhook's `validateVersion` and
+   * the MachineSet preflight checks parse with blang's `semver.ParseTolerant`, and `util/version` has
+   * `ParseMajorMinorPatchTolerant` (its `KubeSemverTolerant` regex, the pattern used here). KCP's defaulting webhook
+   * then adds the `v`, and Capstan's own fields (`spec.version`) always require it.
+   * @default false: strict `vX.Y.Z`, with an optional semver pre-release and build suffix
+   */
+  readonly tolerant?: boolean;
+}
 
-/** Parses `vX.Y.Z`; undefined when the string is not one. */
-export function parseVersion(text: string): Version | undefined {
+const VERSION = /^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
+/** Cluster API's `KubeSemverTolerant` (util/version): optional `v`, suffix characters checked, not parsed. */
+const KUBE_SEMVER_TOLERANT = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)[-0-9A-Za-z_.+]*$/;
+
+/** Parses `vX.Y.Z` (see `ParseVersionOptions` for the tolerant form); undefined when the string is not one. */
+export function parseVersion(text: string, options: ParseVersionOptions = {}): Version | undefined {
+  if (options.tolerant) {
+    const t = KUBE_SEMVER_TOLERANT.exec(text);
+    return t ? { major: Number(t[1]), minor: Number(t[2]), patch: Number(t[3]) } : undefined;
+  }
   const m = VERSION.exec(text);
   if (!m) return undefined;
   return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]), ...(m[4] ? { pre: m[4] } : {}) };

@@ -1,8 +1,9 @@
 /**
  * Cluster status, derived from what is observed on every run (Cluster API style), never accumulated.
  */
-import { CONTROL_PLANE_POOL, type Cluster, type ClusterPhase, type ClusterStatus, type Condition, type ConditionStatus, type PoolStatus } from './cluster.js';
+import type { Cluster, ClusterPhase, ClusterStatus, Condition, ConditionStatus, PoolStatus } from './cluster.js';
 import type { Machine } from './machine.js';
+import { controlPlanePoolTarget, isUpToDate, workerPoolTarget, type PoolTarget } from './planner/machines.js';
 import type { Plan } from './planner/types.js';
 import { compareVersions } from './semver.js';
 
@@ -74,15 +75,16 @@ export function machineNamesHash(names: Iterable<string>): string {
   return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16).padStart(14, '0');
 }
 
-function poolStatus(name: string, desiredVersion: string, replicas: number, machines: readonly Machine[], isUpdated: (m: Machine) => boolean): PoolStatus {
-  const live = machines.filter((m) => m.pool === name && m.phase !== 'Deleted');
+/** A pool's counts; up to date is the planner's rule (`isUpToDate`: version, template and rollout.after). */
+function poolStatus(target: PoolTarget, replicas: number, machines: readonly Machine[]): PoolStatus {
+  const live = machines.filter((m) => m.pool === target.pool && m.phase !== 'Deleted');
   const versions = live.map((m) => m.version).sort(compareVersions);
   return {
-    name,
-    version: versions[0] ?? desiredVersion,
+    name: target.pool,
+    version: versions[0] ?? target.version,
     replicas: live.length,
     readyReplicas: live.filter((m) => m.phase === 'Ready').length,
-    updatedReplicas: live.filter((m) => m.phase !== 'Failed' && isUpdated(m)).length,
+    updatedReplicas: live.filter((m) => m.phase !== 'Failed' && isUpToDate(m, target)).length,
     unavailableReplicas: Math.max(0, replicas - live.filter((m) => m.phase === 'Ready').length),
     machineNamesHash: machineNamesHash(live.map((m) => m.name)),
   };
@@ -99,12 +101,8 @@ export function deriveStatus(input: DeriveStatusInput): ClusterStatus {
   const { cluster, machines, now, plan } = input;
   const spec = cluster.spec;
   const prev = cluster.status?.conditions;
-  const cpAfter = spec.controlPlane.rollout.after;
-  const cp = poolStatus(CONTROL_PLANE_POOL, spec.version, spec.controlPlane.replicas, machines, (m) => m.version === spec.version && !(cpAfter && m.createdAt < cpAfter));
-  const workers = spec.workers.map((pool) => {
-    const version = pool.version ?? spec.version;
-    return poolStatus(pool.name, version, pool.replicas, machines, (m) => m.version === version && !(pool.rollout.after && m.createdAt < pool.rollout.after));
-  });
+  const cp = poolStatus(controlPlanePoolTarget(spec), spec.controlPlane.replicas, machines);
+  const workers = spec.workers.map((pool) => poolStatus(workerPoolTarget(spec, pool), pool.replicas, machines));
   const cpReady = cp.readyReplicas === spec.controlPlane.replicas && cp.updatedReplicas === spec.controlPlane.replicas && cp.replicas === spec.controlPlane.replicas;
   const workersReady = spec.workers.every((pool, i) => {
     const s = workers[i]!;

@@ -8,8 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Deps } from '../../adapters/deps.js';
 import { clusterAccount, type Cluster, type ClusterDocument } from '../../domain/cluster.js';
+import { pauseChangedEvent, specAcceptedEvent } from '../../domain/cluster-events.js';
 import { ConflictError, PreconditionFailedError, ValidationError, type Issue } from '../../domain/errors.js';
-import type { NewEvent } from '../../domain/machine.js';
 import type { Principal } from '../../domain/ports.js';
 import { canonicalSpecJson, validateClusterUpdate } from '../../domain/spec/index.js';
 import { initialStatus } from '../../domain/status.js';
@@ -122,9 +122,7 @@ async function writeOnce(deps: Deps, principal: Principal | undefined, doc: Clus
       if (options.ifMatch === undefined && isRaceLost(error)) return undefined;
       throw error;
     }
-    await deps.store.appendEvents(created.metadata.name, [
-      { id: `ClusterCreated/${created.metadata.uid}`, type: 'ClusterCreated', time: now.toISOString(), message: `cluster created at ${doc.spec.version}`, data: { generation: 1 } },
-    ]);
+    await deps.store.appendEvents(created.metadata.name, [specAcceptedEvent(created, now)]);
     await startRollout(deps, created, 'created');
     return { action: 'created', cluster: created };
   }
@@ -169,35 +167,12 @@ async function writeOnce(deps: Deps, principal: Principal | undefined, doc: Clus
     throw error;
   }
   if (specChanged) {
-    const events: NewEvent[] = [
-      { id: `ClusterUpdated/${updated.metadata.uid}/${generation}`, type: 'ClusterUpdated', time: now.toISOString(), message: describeChange(existing, doc), data: { generation } },
-    ];
-    if (existing.spec.paused !== doc.spec.paused) {
-      events.push({
-        id: `${doc.spec.paused ? 'ClusterPaused' : 'ClusterResumed'}/${updated.metadata.uid}/${generation}`,
-        type: doc.spec.paused ? 'ClusterPaused' : 'ClusterResumed',
-        time: now.toISOString(),
-        message: doc.spec.paused ? 'rollout paused by spec.paused' : 'rollout resumed',
-      });
-    }
-    await deps.store.appendEvents(updated.metadata.name, events);
+    const accepted = { metadata: { ...updated.metadata, generation }, spec: doc.spec };
+    const paused = pauseChangedEvent(accepted, now, existing.spec);
+    await deps.store.appendEvents(updated.metadata.name, [specAcceptedEvent(accepted, now, existing.spec), ...(paused ? [paused] : [])]);
     await startRollout(deps, updated, 'updated');
   }
   return { action: 'updated', cluster: updated };
-}
-
-function describeChange(before: Cluster, after: ClusterDocument): string {
-  const parts: string[] = [];
-  if (before.spec.version !== after.spec.version) parts.push(`version ${before.spec.version} → ${after.spec.version}`);
-  if (before.spec.controlPlane.replicas !== after.spec.controlPlane.replicas) parts.push(`control plane replicas ${before.spec.controlPlane.replicas} → ${after.spec.controlPlane.replicas}`);
-  for (const pool of after.spec.workers) {
-    const old = before.spec.workers.find((p) => p.name === pool.name);
-    if (!old) parts.push(`pool ${pool.name} added`);
-    else if (old.replicas !== pool.replicas) parts.push(`${pool.name} replicas ${old.replicas} → ${pool.replicas}`);
-  }
-  for (const pool of before.spec.workers) if (!after.spec.workers.some((p) => p.name === pool.name)) parts.push(`pool ${pool.name} removed`);
-  if (before.spec.paused !== after.spec.paused) parts.push(after.spec.paused ? 'paused' : 'resumed');
-  return parts.length ? `spec changed: ${parts.join('; ')}` : 'spec changed';
 }
 
 /**

@@ -6,7 +6,7 @@ import type { Cluster } from '../cluster.js';
 import { durationSeconds } from '../duration.js';
 import { machineName, type Machine, type MachineRole } from '../machine.js';
 import { pickFewestFailureDomain, type FailureDomainMember } from './failure-domains.js';
-import { bootBackoffSeconds, bootHistory, isBeingDeleted, isLive, nextOrdinal, outdatedReason, type PoolTarget } from './machines.js';
+import { bootBackoffSeconds, bootHistory, isBeingDeleted, isLive, isUpToDate, nextOrdinal, outdatedReason, type PoolTarget } from './machines.js';
 import type { Intent, MachineIntent } from './types.js';
 
 /** Default consecutive boot failures after which a pool blocks. */
@@ -106,7 +106,7 @@ export function planCreations(ctx: PlanContext, plan: PoolPlan, request: Creatio
   const timeoutSeconds = durationSeconds(ctx.cluster.spec.healthCheck.nodeStartupTimeout);
   const first = nextOrdinal(ctx.allRecords, target.pool);
   const all: FailureDomainMember[] = [...request.members];
-  const upToDate: FailureDomainMember[] = request.members.filter((m) => !isBeingDeleted(m) && outdatedReason(m, target) === undefined);
+  const upToDate: FailureDomainMember[] = request.members.filter((m) => !isBeingDeleted(m) && isUpToDate(m, target));
   for (let i = 0; i < request.count; i++) {
     const ordinal = first + i;
     const name = machineName(ctx.cluster.metadata.name, target.pool, ordinal);

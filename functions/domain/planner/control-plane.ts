@@ -17,7 +17,7 @@ import { templateHash } from '../template-hash.js';
 import { kcpSelectMachineForScaleDown } from './control-plane-select.js';
 import { emptyPoolPlan, IN_FLIGHT_WAIT_SECONDS, liveMachinesOf, planCreations, wakeIn, type PlanContext, type PoolPlan } from './context.js';
 import { mhcIsAllowedRemediation, unhealthyReason } from './health.js';
-import { isAvailable, isBeingDeleted, isBooting, outdatedReason, removalIntent, type PoolTarget } from './machines.js';
+import { controlPlanePoolTarget, isAvailable, isBeingDeleted, isBooting, isUpToDate, outdatedReason, removalIntent, type PoolTarget } from './machines.js';
 import type { RemovalReason } from './types.js';
 
 /** The etcd quorum of `members`: floor(n/2)+1. */
@@ -37,18 +37,6 @@ export interface ControlPlaneState {
   readonly needsInfrastructure: boolean;
 }
 
-/** The control plane's target version and template. */
-export function controlPlaneTarget(ctx: PlanContext): PoolTarget {
-  const cp = ctx.cluster.spec.controlPlane;
-  return {
-    pool: CONTROL_PLANE_POOL,
-    version: ctx.cluster.spec.version,
-    template: cp.machine,
-    templateHash: templateHash(cp.machine),
-    ...(cp.rollout.after ? { after: cp.rollout.after } : {}),
-  };
-}
-
 /** True when the status says the infrastructure exists (an endpoint is known, or InfrastructureReady is True). */
 export function infrastructureReady(ctx: PlanContext): boolean {
   const status = ctx.cluster.status as typeof ctx.cluster.status | undefined;
@@ -64,7 +52,7 @@ export function planControlPlane(ctx: PlanContext): { plan: PoolPlan; state: Con
   const plan = emptyPoolPlan();
   const spec = ctx.cluster.spec;
   const replicas = spec.controlPlane.replicas;
-  const target = controlPlaneTarget(ctx);
+  const target = controlPlanePoolTarget(ctx.cluster.spec);
   const live = liveMachinesOf(ctx, CONTROL_PLANE_POOL);
   const removing = new Set<string>();
   const remove = (m: Machine, reason: RemovalReason, note: string): void => {
@@ -83,7 +71,7 @@ export function planControlPlane(ctx: PlanContext): { plan: PoolPlan; state: Con
       removing.size === 0 &&
       plan.intents.length === 0 &&
       live.length === replicas &&
-      live.every((m) => isAvailable(m) && outdatedReason(m, target) === undefined && !m.deleteRequested);
+      live.every((m) => isAvailable(m) && isUpToDate(m, target) && !m.deleteRequested);
     return { initialized: available.length > 0, settled, versions: live.map((m) => m.version), needsInfrastructure: false };
   };
 

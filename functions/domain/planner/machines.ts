@@ -1,8 +1,10 @@
 /**
- * How the planner reads machine records: states, staleness, naming, removal order, boot-failure history.
+ * How the planner reads machine records: states, staleness (the one up-to-date predicate, which status counts by
+ * too), naming, removal order, boot-failure history.
  */
-import type { DeletionOrder, MachineTemplate } from '../cluster.js';
+import { CONTROL_PLANE_POOL, type ClusterSpec, type DeletionOrder, type MachineTemplate, type WorkerPoolSpec } from '../cluster.js';
 import { machineName, type Machine } from '../machine.js';
+import { templateHash } from '../template-hash.js';
 import type { Intent, RemovalReason } from './types.js';
 
 /** What a pool wants its machines to be. */
@@ -13,6 +15,23 @@ export interface PoolTarget {
   readonly templateHash: string;
   /** RFC 3339: machines created before it are outdated. */
   readonly after?: string;
+}
+
+/** What the control plane of `spec` wants its machines to be. */
+export function controlPlanePoolTarget(spec: ClusterSpec): PoolTarget {
+  const cp = spec.controlPlane;
+  return { pool: CONTROL_PLANE_POOL, version: spec.version, template: cp.machine, templateHash: templateHash(cp.machine), ...(cp.rollout.after ? { after: cp.rollout.after } : {}) };
+}
+
+/** What worker pool `pool` of `spec` wants its machines to be (its version follows `spec.version` when not pinned). */
+export function workerPoolTarget(spec: ClusterSpec, pool: WorkerPoolSpec): PoolTarget {
+  return {
+    pool: pool.name,
+    version: pool.version ?? spec.version,
+    template: pool.machine,
+    templateHash: templateHash(pool.machine),
+    ...(pool.rollout.after ? { after: pool.rollout.after } : {}),
+  };
 }
 
 /** The record still stands for a machine (anything but `Deleted`). */
@@ -46,6 +65,15 @@ export function outdatedReason(m: Machine, target: PoolTarget): string | undefin
   if (m.templateHash !== target.templateHash) return `template ${m.templateHash} → ${target.templateHash}`;
   if (target.after && Date.parse(m.createdAt) < Date.parse(target.after)) return `created before rollout.after ${target.after}`;
   return undefined;
+}
+
+/**
+ * The one "is this machine up to date with the spec" predicate: its version, template and creation time match what
+ * its pool wants (`outdatedReason` finds nothing). The planner replaces what fails it; status counts what passes it
+ * as `updatedReplicas`, as Cluster API counts a machine up to date only when it matches the current template.
+ */
+export function isUpToDate(m: Machine, target: PoolTarget): boolean {
+  return outdatedReason(m, target) === undefined;
 }
 
 /** The next ordinal of a pool: one above every ordinal ever recorded (Deleted records included). */

@@ -1,21 +1,26 @@
 /**
- * Version rules Cluster API enforces on control-plane upgrades and on machines joining a cluster.
+ * Version rules Cluster API enforces on control-plane upgrades and on machines joining a cluster. Versions are read by
+ * the domain's one parser (semver.ts), in its tolerant form, as Cluster API reads them.
  */
+import { parseVersion, type Version } from '../semver.js';
 
-interface MajorMinorPatch {
-  readonly major: number;
-  readonly minor: number;
-  readonly patch: number;
+/** Major.minor.patch as Cluster API reads it (`version.ParseMajorMinorPatchTolerant`): no `v` needed, suffix ignored. */
+function parseMajorMinorPatch(text: string): Version | undefined {
+  return parseVersion(text, { tolerant: true });
 }
 
-/** Major.minor.patch of a version, ignoring any pre-release or build suffix (`version.ParseMajorMinorPatch`). */
-function parseMajorMinorPatch(text: string): MajorMinorPatch | undefined {
-  const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(text);
-  return m ? { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]) } : undefined;
-}
-
-function compare(a: MajorMinorPatch, b: MajorMinorPatch): number {
+function compare(a: Version, b: Version): number {
   return a.major - b.major || a.minor - b.minor || a.patch - b.patch;
+}
+
+/**
+ * The one "upgrade one minor version at a time" rule (kubeadm's, as the KCP webhook `validateVersion` enforces it):
+ * true when `to`, pre-release ignored, is at or above `from.major.(from.minor+2).0`. Both the Cluster API check below
+ * and Capstan's update validation (spec/update.ts) decide by it.
+ * Note: only upgrades can skip; a downgrade or a patch change never does (other rules may refuse those).
+ */
+export function skipsMinorVersion(from: Version, to: Version): boolean {
+  return compare(to, { major: from.major, minor: from.minor + 2, patch: 0 }) >= 0;
 }
 
 /**
@@ -28,9 +33,8 @@ export function kcpValidateVersionUpdate(oldVersion: string, newVersion: string)
   const to = parseMajorMinorPatch(newVersion);
   if (!from) return `spec.version: previous version ${JSON.stringify(oldVersion)} is not vX.Y.Z`;
   if (!to) return `spec.version: must be vX.Y.Z, got ${JSON.stringify(newVersion)}`;
-  const ceiling = { major: from.major, minor: from.minor + 2, patch: 0 };
-  if (compare(to, ceiling) >= 0) {
-    return `spec.version: cannot update Kubernetes version from ${oldVersion} to ${newVersion}: upgrade one minor version at a time (below v${ceiling.major}.${ceiling.minor}.0)`;
+  if (skipsMinorVersion(from, to)) {
+    return `spec.version: cannot update Kubernetes version from ${oldVersion} to ${newVersion}: upgrade one minor version at a time (below v${from.major}.${from.minor + 2}.0)`;
   }
   return undefined;
 }

@@ -15,21 +15,10 @@ import { liveMachinesOf, planCreations, emptyPoolPlan, type PlanContext, type Po
 import type { ControlPlaneState } from './control-plane.js';
 import { scheduleHealthWakeUp } from './control-plane.js';
 import { mhcIsAllowedRemediation, unhealthyReason } from './health.js';
-import { deletionPriority, isAvailable, isBeingDeleted, isBooting, outdatedReason, removalIntent, type PoolTarget } from './machines.js';
+import { deletionPriority, isAvailable, isBeingDeleted, isBooting, outdatedReason, removalIntent, workerPoolTarget, type PoolTarget } from './machines.js';
 import { maxSurge, maxUnavailable, planOnDelete, planRollingUpdate, type DeploymentRollout, type MachineSetState } from './rollout-math.js';
 import type { RemovalReason } from './types.js';
 import { machineSetPreflightVersionSkew } from './version-skew.js';
-
-/** A pool's target version and template. */
-export function workerTarget(ctx: PlanContext, pool: WorkerPoolSpec): PoolTarget {
-  return {
-    pool: pool.name,
-    version: pool.version ?? ctx.cluster.spec.version,
-    template: pool.machine,
-    templateHash: templateHash(pool.machine),
-    ...(pool.rollout.after ? { after: pool.rollout.after } : {}),
-  };
-}
 
 /** The failure domains a pool spreads over: its own, else what the infrastructure offers, else the cluster's. */
 export function workerFailureDomains(ctx: PlanContext, pool: WorkerPoolSpec): readonly string[] {
@@ -91,7 +80,7 @@ function deriveMachineSets(pool: WorkerPoolSpec, target: PoolTarget, live: reado
 export function planWorkerPool(ctx: PlanContext, pool: WorkerPoolSpec, cp: ControlPlaneState): PoolPlan {
   const plan = emptyPoolPlan();
   const spec = ctx.cluster.spec;
-  const target = workerTarget(ctx, pool);
+  const target = workerPoolTarget(ctx.cluster.spec, pool);
   const live = liveMachinesOf(ctx, pool.name);
   const removing = new Set<string>();
   const remove = (m: Machine, reason: RemovalReason, note: string): void => {

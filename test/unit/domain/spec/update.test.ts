@@ -1,5 +1,6 @@
 import type { ClusterSpec, WorkerPoolSpec } from '../../../../functions/domain/cluster.js';
 import { parseClusterDocument } from '../../../../functions/domain/spec/cluster-spec.js';
+import { kcpValidateVersionUpdate } from '../../../../functions/domain/planner/version-skew.js';
 import { mergePatch } from '../../../../functions/domain/spec/merge-patch.js';
 import { validateClusterUpdate } from '../../../../functions/domain/spec/update.js';
 
@@ -82,5 +83,22 @@ describe('validateClusterUpdate', () => {
     expect(validateClusterUpdate(previous, next)).toEqual([
       { path: 'spec.workers[0].version', message: 'must not be newer than the control plane (spec.version v1.19.0), got v1.20.0' },
     ]);
+  });
+
+  it.each([
+    ['v1.18.8', 'v1.19.0'],
+    ['v1.18.8', 'v1.19.30'],
+    ['v1.18.8', 'v1.20.0'],
+    ['v1.18.8', 'v1.20.0-rc.1'],
+    ['v1.18.8', 'v1.23.1'],
+    ['v1.18.8', 'v1.18.9'],
+  ])('refuses the control plane step %s → %s exactly when the Cluster API rule does', (from, to) => {
+    // Prepare: the pool pinned at the old version, so only spec.version moves
+    const previous = spec({ version: from, ...pools({ version: from }) });
+    const next: ClusterSpec = { ...previous, version: to };
+    // Act
+    const skip = validateClusterUpdate(previous, next).filter((i) => i.path === 'spec.version');
+    // Assess
+    expect(skip.length > 0).toBe(kcpValidateVersionUpdate(from, to) !== undefined);
   });
 });
