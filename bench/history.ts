@@ -2,7 +2,7 @@
  * Figure 6, history budget: how many history events a rollout writes per plan iteration and per intent (counted
  * from the local interpreter's event logs of figure 1's upgrades, mapped to the events AWS Step Functions records),
  * the largest pool one execution can roll before the 25,000-event limit, and whether the hand-over to a fresh
- * execution (functions/phases/lib/history.ts: a worst-case event estimate per execution, waves capped; the ASL's
+ * execution (functions/domain/reconcile/history.ts: a worst-case event estimate per execution, waves capped; the ASL's
  * ContinueAsNew) keeps every execution under it. Also the widest wave a Plan output can carry under the 256 KiB
  * state payload limit.
  *
@@ -13,7 +13,7 @@
  *   MapIteration started / succeeded / failed, other states' entered / exited, failed, caught, execution events → 1
  */
 import { DEFAULT_SETTINGS } from '../functions/adapters/deps.js';
-import { capWave, HISTORY_HANDOVER, intentEvents, PLAN_STEP_EVENTS } from '../functions/phases/lib/history.js';
+import { capWave, HISTORY_HANDOVER, intentEvents, PLAN_STEP_EVENTS } from '../functions/domain/reconcile/history.js';
 import { figure, median, type Figure } from './lib/figure.js';
 import type { RecordedEvent, RecordedExecution } from './lib/instrument.js';
 import type { RolloutRun } from './rollout.js';
@@ -62,7 +62,7 @@ export function historyShape(ex: RecordedExecution): { total: number; topLevel: 
 
 /**
  * Largest history of any one execution when rolling a pool of n machines with maxSurge s (maxUnavailable 0), as the
- * plan step paces it (functions/phases/lib/history.ts): waves alternate creates and retirements, each capped to the
+ * plan step paces it (functions/domain/reconcile/history.ts): waves alternate creates and retirements, each capped to the
  * wave budget, and the plan hands over to a fresh execution once its worst-case estimate would pass the hand-over
  * mark. Actual events per iteration and per intent are the measured ones.
  */

@@ -17,8 +17,8 @@ import type { Cluster, ClusterSpec } from '../functions/domain/cluster.js';
 import type { Clock, Store, Workflow } from '../functions/domain/ports.js';
 import { machineNamesHash } from '../functions/domain/status.js';
 import type { ClusterRef, MachineProvider, NodeHealth, NodeStatus, ProviderMachine, ProviderScope } from '../functions/domain/provider.js';
-import { groupByClusterUid } from '../functions/reconcile/compare.js';
-import { mapLimit } from '../functions/reconcile/limit.js';
+import { groupByClusterUid } from '../functions/domain/reconcile/compare.js';
+import { mapLimit } from '../functions/core/map-limit.js';
 import { sweep, type SweepReport } from '../functions/reconcile/sweep.js';
 import { startLocalDynamo } from '../infra/local/dynamo.js';
 

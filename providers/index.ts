@@ -2,22 +2,18 @@
  * The provider registry: which `MachineProvider` serves a cluster's `spec.infrastructure.provider`.
  *
  * Handlers ask the registry, never construct providers themselves, so the hosting decides what is reachable:
- * on AWS both providers are real; locally `aws` is switched off (ProviderDisabledError) unless the operator opts
+ * on AWS only `aws` (functions/adapters/aws-deps.ts); locally `aws` is switched off (ProviderDisabledError) unless the operator opts
  * in with CAPSTAN_ENABLE_AWS=1, so `npm start` can never create an EC2 instance by accident.
  */
 import type { ProviderName } from '../functions/domain/cluster.js';
 import { ProviderDisabledError } from '../functions/domain/errors.js';
+import { AWS_DISABLED_MESSAGE, staticRegistry, type ProviderRegistry } from './registry.js';
 import type { MachineProvider } from '../functions/domain/provider.js';
 import { LocalProvider, type LocalProviderOptions } from './local/local-provider.js';
 
 export { LocalProvider } from './local/local-provider.js';
 export type { LocalProviderOptions } from './local/local-provider.js';
-
-/** Looks up the provider of a cluster by name. */
-export interface ProviderRegistry {
-  /** The provider called `name`; throws ProviderDisabledError when this hosting has it switched off. */
-  get(name: ProviderName): MachineProvider;
-}
+export { AWS_DISABLED_MESSAGE, staticRegistry, type ProviderRegistry } from './registry.js';
 
 /** What `createProvider` needs to build each provider. */
 export interface ProviderDeps {
@@ -26,9 +22,6 @@ export interface ProviderDeps {
   /** Builds the EC2 provider (providers/aws-ec2/, wired by its owner); absent = aws disabled. */
   readonly aws?: () => MachineProvider;
 }
-
-const AWS_DISABLED_MESSAGE =
-  "provider 'aws' is disabled in local mode: set CAPSTAN_ENABLE_AWS=1 (with AWS credentials) to let Capstan create EC2 machines";
 
 /** Builds one provider by name; fails with ProviderDisabledError when its dependencies are not given. */
 export function createProvider(name: ProviderName, deps: ProviderDeps): MachineProvider {
@@ -40,19 +33,6 @@ export function createProvider(name: ProviderName, deps: ProviderDeps): MachineP
       if (!deps.aws) throw new ProviderDisabledError(AWS_DISABLED_MESSAGE);
       return deps.aws();
   }
-}
-
-/** A registry over fixed provider instances; a missing entry throws ProviderDisabledError on `get`. */
-export function staticRegistry(providers: Partial<Record<ProviderName, MachineProvider>>): ProviderRegistry {
-  return {
-    get(name) {
-      const provider = providers[name];
-      if (!provider) {
-        throw new ProviderDisabledError(name === 'aws' ? AWS_DISABLED_MESSAGE : `provider '${name}' is not configured in this hosting`);
-      }
-      return provider;
-    },
-  };
 }
 
 /**

@@ -13,7 +13,8 @@ import { ProviderDisabledError, UnauthorizedError } from '../domain/errors.js';
 import { systemClock, type Principal, type Store } from '../domain/ports.js';
 import { Ec2Provider } from '../../providers/aws-ec2/ec2-provider.js';
 import { MemberCredentials } from '../../providers/aws-ec2/credentials.js';
-import { DEFAULT_SETTINGS, type Authenticator, type Deps } from './deps.js';
+import { staticRegistry } from '../../providers/registry.js';
+import { DEFAULT_SETTINGS, type Authenticator, type Deps } from './deps-contract.js';
 import { createLogger } from './logger.js';
 import { SfnWorkflow } from './sfn-workflow.js';
 import { DynamoDbStore } from './store/dynamodb-store.js';
@@ -62,12 +63,7 @@ export async function buildAwsDeps(env: NodeJS.ProcessEnv): Promise<Deps> {
   return {
     store,
     workflow,
-    providers: {
-      get(name) {
-        if (name === 'aws') return aws;
-        throw new ProviderDisabledError(`provider '${name}' runs only in local mode (npm start)`);
-      },
-    },
+    providers: staticRegistry({ aws }, { local: "provider 'local' runs only in local mode (npm start)" }),
     clock,
     log,
     authenticate: iamAuthenticator(store, (env.ADMIN_PRINCIPALS ?? '').split(',').map((s) => s.trim()).filter(Boolean)),

@@ -3,8 +3,9 @@
  * 25,000-event limit. The lease is released and a new execution started; whichever execution takes the lease
  * next goes on (the plan is recomputed from the store, so nothing is lost in the hand-over).
  */
-import { getDeps, type Deps } from '../adapters/deps.js';
-import { field } from './lib/phase.js';
+import type { Deps } from '../adapters/deps.js';
+import { phaseHandler } from '../middleware/phase.js';
+import { field } from './lib/input.js';
 
 /** Releases this execution's lease and starts the next execution. */
 export async function continueAsNew(input: unknown, deps: Deps): Promise<{ next: string }> {
@@ -16,4 +17,4 @@ export async function continueAsNew(input: unknown, deps: Deps): Promise<{ next:
   return { next: started.executionName };
 }
 
-export const handler = async (input: unknown) => continueAsNew(input, await getDeps());
+export const handler = phaseHandler(continueAsNew);

@@ -2,10 +2,13 @@
  * DeleteInfrastructure phase: tear the cluster's infrastructure down in dependency order. Retried (by the
  * workflow) while the provider reports that something remains.
  */
-import { getDeps, type Deps } from '../adapters/deps.js';
+import type { Deps } from '../adapters/deps.js';
+import { phaseHandler } from '../middleware/phase.js';
 import { InfrastructureDeletionInProgressError } from './lib/errors.js';
 import { CONDITIONS, REASONS } from '../domain/status.js';
-import { field, providerOf, refOf, updateCluster } from './lib/phase.js';
+import { field } from './lib/input.js';
+import { providerOf, updateCluster } from '../core/records.js';
+import { refOf } from '../domain/reconcile/scope.js';
 
 /** `{ done: true }` once nothing remains; InfrastructureDeletionInProgressError before. */
 export async function deleteInfrastructure(input: unknown, deps: Deps): Promise<{ done: boolean }> {
@@ -30,4 +33,4 @@ export async function deleteInfrastructure(input: unknown, deps: Deps): Promise<
   return { done: true };
 }
 
-export const handler = async (input: unknown) => deleteInfrastructure(input, await getDeps());
+export const handler = phaseHandler(deleteInfrastructure);

@@ -2,7 +2,8 @@
  * DeleteMachine phase: delete a machine that has no workload to drain (it never became Ready, it failed, or it
  * is already gone at the provider).
  */
-import { getDeps, type Deps } from '../adapters/deps.js';
+import type { Deps } from '../adapters/deps.js';
+import { phaseHandler } from '../middleware/phase.js';
 import { deleteAtProvider, loadRemoval } from './lib/remove.js';
 
 /** Deletes the intent's machine; `{ done: true }` once it is Deleted. */
@@ -13,4 +14,4 @@ export async function deleteMachine(input: unknown, deps: Deps): Promise<{ machi
   return { machine: target.machine.name, done: deleted?.phase === 'Deleted' };
 }
 
-export const handler = async (input: unknown) => deleteMachine(input, await getDeps());
+export const handler = phaseHandler(deleteMachine);

@@ -2,8 +2,11 @@
  * EnsureInfrastructure phase: create whatever cluster infrastructure is missing (network, security groups, the
  * API server load balancer on AWS; a state directory locally) and record the control-plane endpoint.
  */
-import { getDeps, type Deps } from '../adapters/deps.js';
-import { field, providerOf, refOf, updateCluster } from './lib/phase.js';
+import type { Deps } from '../adapters/deps.js';
+import { phaseHandler } from '../middleware/phase.js';
+import { field } from './lib/input.js';
+import { providerOf, updateCluster } from '../core/records.js';
+import { refOf } from '../domain/reconcile/scope.js';
 
 /** Idempotent: a second call finds everything and changes nothing. */
 export async function ensureInfrastructure(input: unknown, deps: Deps): Promise<{ ready: boolean }> {
@@ -25,4 +28,4 @@ export async function ensureInfrastructure(input: unknown, deps: Deps): Promise<
   return { ready: status.ready };
 }
 
-export const handler = async (input: unknown) => ensureInfrastructure(input, await getDeps());
+export const handler = phaseHandler(ensureInfrastructure);

@@ -3,9 +3,12 @@
  * The machine is marked Failed; the next Plan deletes it and retries with backoff, or blocks the rollout after
  * too many failures. Capacity is untouched: a machine that never became Ready never counted as available.
  */
-import { getDeps, type Deps } from '../adapters/deps.js';
+import type { Deps } from '../adapters/deps.js';
+import { phaseHandler } from '../middleware/phase.js';
 import type { MachineIntent } from '../domain/planner/types.js';
-import { field, intentOf, machineEvent, updateMachine } from './lib/phase.js';
+import { field, intentOf } from './lib/input.js';
+import { machineEvent } from '../domain/machine-events.js';
+import { updateMachine } from '../core/records.js';
 
 function causeOf(error: unknown): string {
   const e = error as { Error?: string; Cause?: string } | undefined;
@@ -39,4 +42,4 @@ export async function machineFailed(input: unknown, deps: Deps): Promise<{ machi
   return { machine: intent.machine.name, phase: failed?.phase ?? 'Unknown' };
 }
 
-export const handler = async (input: unknown) => machineFailed(input, await getDeps());
+export const handler = phaseHandler(machineFailed);

@@ -6,10 +6,11 @@
  *                                   └─ not done: DrainInProgressError (the workflow retries this step)
  *                                   └─ past drain.timeout: MachineDrainBlocked (what blocks it); policy Force → delete anyway
  */
-import { getDeps, type Deps } from '../adapters/deps.js';
-import { durationSeconds } from '../domain/duration.js';
-import { DrainInProgressError } from './lib/errors.js';
-import { machineEvent, providerOf, refOf, updateMachine } from './lib/phase.js';
+import type { Deps } from '../adapters/deps.js';
+import { phaseHandler } from '../middleware/phase.js';
+import { machineEvent } from '../domain/machine-events.js';
+import { providerOf, updateMachine } from '../core/records.js';
+import { drainMachine } from './lib/drain.js';
 import { deleteAtProvider, loadRemoval } from './lib/remove.js';
 
 /** Moves the machine one step along its retirement; returns `{ done: true }` once it is Deleted. */
@@ -20,8 +21,7 @@ export async function retireMachine(input: unknown, deps: Deps): Promise<{ machi
   const clusterName = cluster.metadata.name;
   const intent = { machine: machine.name, reason: target.reason };
   const now = deps.clock.now();
-  const provider = providerOf(deps, cluster);
-  const ref = refOf(cluster);
+  providerOf(deps, cluster); // a provider switched off here throws before anything is written
 
   let draining = machine;
   if (machine.phase !== 'Draining' && machine.phase !== 'Deleting') {
@@ -33,35 +33,9 @@ export async function retireMachine(input: unknown, deps: Deps): Promise<{ machi
       m.phase === 'Draining' || m.phase === 'Deleting' || m.phase === 'Deleted' ? undefined : { ...m, phase: 'Draining', drainStartedAt: m.drainStartedAt ?? startedAt },
     ))!;
   }
-  if (draining.phase === 'Draining' && draining.readyAt) {
-    const timeout = durationSeconds(cluster.spec.drain.timeout);
-    const elapsed = (now.getTime() - Date.parse(draining.drainStartedAt ?? now.toISOString())) / 1000;
-    const force = cluster.spec.drain.policy === 'Force' && elapsed >= timeout;
-    let done = true;
-    let blockedBy: readonly { pod: string; reason: string }[] = [];
-    try {
-      await provider.cordon(ref, draining.name);
-      const result = await provider.drain(ref, draining.name, { timeoutSeconds: Math.max(1, Math.ceil(timeout - elapsed)), force });
-      done = result.done;
-      blockedBy = result.blockedBy ?? [];
-    } catch (error) {
-      // A machine that is already gone at the provider has nothing left to drain.
-      const gone = (await provider.listMachines(ref.scope, { cluster: clusterName })).every((p) => p.name !== draining.name || p.state === 'terminated');
-      if (!gone) throw error;
-    }
-    if (!done) {
-      if (elapsed >= timeout) {
-        const what = blockedBy.map((b) => `${b.pod} (${b.reason})`).join(', ') || 'pods that cannot be evicted';
-        await updateMachine(deps, clusterName, draining.name, (m) => (m.drainBlockedBy === what ? undefined : { ...m, drainBlockedBy: what }));
-        await deps.store.appendEvents(clusterName, [{
-          ...machineEvent('MachineDrainBlocked', draining, now, `drain of ${draining.name} exceeded ${cluster.spec.drain.timeout}: blocked by ${what}; policy ${cluster.spec.drain.policy}`, { policy: cluster.spec.drain.policy }),
-        }]);
-      }
-      throw new DrainInProgressError(`machine ${draining.name}: drain in progress (${Math.round(elapsed)}s of ${timeout}s)`);
-    }
-  }
+  if (draining.phase === 'Draining' && draining.readyAt) await drainMachine(deps, cluster, draining, now);
   const deleted = await deleteAtProvider(deps, cluster, draining, intent.reason);
   return { machine: intent.machine, done: deleted?.phase === 'Deleted' };
 }
 
-export const handler = async (input: unknown) => retireMachine(input, await getDeps());
+export const handler = phaseHandler(retireMachine);

@@ -2,9 +2,11 @@
  * RolloutFailed phase: the plan step itself failed after its retries (a bug or a lasting outage of a dependency).
  * Records a condition and an event, and releases the lease so the next sweep can try again.
  */
-import { getDeps, type Deps } from '../adapters/deps.js';
+import type { Deps } from '../adapters/deps.js';
+import { phaseHandler } from '../middleware/phase.js';
 import { deriveStatus } from '../domain/status.js';
-import { field, updateCluster } from './lib/phase.js';
+import { field } from './lib/input.js';
+import { updateCluster } from '../core/records.js';
 
 /** Reports the failure on the cluster. */
 export async function rolloutFailed(input: unknown, deps: Deps): Promise<{ reported: boolean }> {
@@ -22,4 +24,4 @@ export async function rolloutFailed(input: unknown, deps: Deps): Promise<{ repor
   return { reported: true };
 }
 
-export const handler = async (input: unknown) => rolloutFailed(input, await getDeps());
+export const handler = phaseHandler(rolloutFailed);

@@ -15,35 +15,17 @@
  *                                 └─ not found ─► sweepScope(drift only)
  */
 import { getDeps, type Deps } from '../adapters/deps.js';
-import { scopeOf } from '../phases/lib/phase.js';
-import { DEFAULT_SWEEP_OPTIONS, sweepScope } from './sweep.js';
+import { scopeOf } from '../domain/reconcile/scope.js';
+import { DEFAULT_SWEEP_OPTIONS, sweepScope } from '../core/sweep-scope.js';
 import { reconcileLostMachine, type TriggerResult } from './trigger.js';
-import { INSTANCE_STATE_CHANGE, LOST_STATES } from '../domain/provider.js';
+import { LOST_STATES } from '../domain/provider.js';
+import { parseInstanceEvent } from '../domain/reconcile/instance-state-change.js';
 
+export { parseInstanceEvent, type InstanceStateChangeEvent } from '../domain/reconcile/instance-state-change.js';
 
-/** The fields of the EventBridge event this handler reads. */
-export interface InstanceStateChangeEvent {
-  readonly 'detail-type': string;
-  readonly account: string;
-  readonly region: string;
-  readonly detail: { readonly 'instance-id': string; readonly state: string };
-}
 
 /** What the handler did: a trigger result, or the drift-only sweep of the account-region. */
 export type InstanceEventResult = TriggerResult | { readonly action: 'ScopeSwept'; readonly reason: string; readonly started: readonly string[] };
-
-/** Parses the event; undefined (with why) when it is not an instance state change this handler can use. */
-export function parseInstanceEvent(event: unknown): { event?: InstanceStateChangeEvent; problem?: string } {
-  const e = event as Partial<InstanceStateChangeEvent> | null;
-  if (!e || typeof e !== 'object') return { problem: 'event: must be an object' };
-  if (e['detail-type'] !== INSTANCE_STATE_CHANGE) return { problem: `detail-type: must be "${INSTANCE_STATE_CHANGE}", got ${JSON.stringify(e['detail-type'])}` };
-  if (typeof e.account !== 'string' || !/^\d{12}$/.test(e.account)) return { problem: `account: must be a 12-digit account id, got ${JSON.stringify(e.account)}` };
-  if (typeof e.region !== 'string' || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(e.region)) return { problem: `region: must be an AWS region, got ${JSON.stringify(e.region)}` };
-  const id = e.detail?.['instance-id'];
-  if (typeof id !== 'string' || !/^i-[0-9a-f]{8,17}$/.test(id)) return { problem: `detail.instance-id: must be an instance id, got ${JSON.stringify(id)}` };
-  if (typeof e.detail?.state !== 'string') return { problem: `detail.state: must be a string, got ${JSON.stringify(e.detail?.state)}` };
-  return { event: e as InstanceStateChangeEvent };
-}
 
 /** Maps one instance state change to its cluster and starts that cluster's reconcile. */
 export async function instanceEvent(input: unknown, deps: Deps): Promise<InstanceEventResult> {

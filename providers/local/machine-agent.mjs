@@ -1,6 +1,6 @@
 // One local "machine": a detached Node process that plays the part of an EC2 instance plus its kubelet.
 //
-// Started by LocalProvider (providers/local/local-provider.ts) as
+// Started by LocalProvider (providers/local/machine-launch.ts) as
 //   node machine-agent.mjs capstan-machine cluster=<name> machine=<name> uid=<clusterUid> dir=<stateDir> bootMs=<n> …
 // so that `ps` shows which cluster and machine it is. It is plain JavaScript with node:* imports only, so it runs
 // without a TypeScript loader and outlives the control plane that started it (the machines are the "cloud").

@@ -1,4 +1,4 @@
-import { capWave, HISTORY_HANDOVER, intentEvents, WAVE_BUDGET } from '../../functions/phases/lib/history.js';
+import { capWave, HISTORY_HANDOVER, intentEvents, WAVE_BUDGET } from '../../functions/domain/reconcile/history.js';
 
 const create = { kind: 'CreateMachine' as const };
 const retire = { kind: 'RetireMachine' as const };

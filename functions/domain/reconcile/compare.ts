@@ -10,9 +10,9 @@
  * an unknown one in the same pool (which counts alone cancel out). O(1) per cluster record, no machine query.
  * Records written before the fingerprint existed are compared by counts only.
  */
-import { CONTROL_PLANE_POOL, type Cluster } from '../domain/cluster.js';
-import { machineNamesHash } from '../domain/status.js';
-import type { ClusterRef, ProviderMachine, ProviderScope } from '../domain/provider.js';
+import { CONTROL_PLANE_POOL, type Cluster } from '../cluster.js';
+import { machineNamesHash } from '../status.js';
+import type { ClusterRef, ProviderMachine, ProviderScope } from '../provider.js';
 import type { ProgressSubject } from './progress.js';
 
 /** Why the sweep starts a cluster's workflow. Short: Step Functions execution names carry 12 characters of it. */

@@ -10,7 +10,7 @@
  *   a retirement = the same + up to 24 DrainInProgressError retries (3 events each)       → 51 + 72 = 123
  *   a plan step  = Plan Task (5) + Decide (2) + Map or Wait (4) + retries (3 × 14)        → 53, rounded to 60
  */
-import type { Intent } from '../../domain/planner/types.js';
+import type { Intent } from '../planner/types.js';
 
 export const HISTORY_LIMIT = 25_000;
 /** Hand over once the estimate would pass this (a margin below the hard limit). */

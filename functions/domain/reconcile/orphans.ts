@@ -10,8 +10,8 @@
  * not YET say so (a create in flight); it is measured from the provider's `launchedAt`. Machines whose provider id is
  * not known yet (`…/pending`) are never judged: deleting by name could hit the real machine of that name.
  */
-import type { Machine, NewEvent } from '../domain/machine.js';
-import type { ProviderMachine } from '../domain/provider.js';
+import type { Machine, NewEvent } from '../machine.js';
+import type { ProviderMachine } from '../provider.js';
 import { isLiveAtProvider } from './compare.js';
 
 /** What to do with one provider machine that no live record explains. */

@@ -10,9 +10,9 @@
  * already blocked (`False` with TooManyUnhealthy, MachineBootstrapFailed, QuorumAtRisk…) keeps its more precise
  * reason. Pure: the clock is passed in. The sweep and the plan phase use the same function, so they agree.
  */
-import type { ClusterMetadata, ClusterSpec, ClusterStatus } from '../domain/cluster.js';
-import { formatDuration } from '../domain/duration.js';
-import type { Machine, NewEvent } from '../domain/machine.js';
+import type { ClusterMetadata, ClusterSpec, ClusterStatus } from '../cluster.js';
+import { formatDuration } from '../duration.js';
+import type { Machine, NewEvent } from '../machine.js';
 
 export const PROGRESS_DEADLINE_REASON = 'ProgressDeadlineExceeded' as const;
 const PROGRESSING = 'RolloutProgressing';

@@ -16,7 +16,10 @@ import type { Cluster } from '../../domain/cluster.js';
 import { describeMember, strayEtcdMembers } from '../../domain/etcd.js';
 import type { Machine } from '../../domain/machine.js';
 import type { RemovalReason } from '../../domain/planner/types.js';
-import { field, intentOf, machineEvent, providerOf, refOf, scopeOf, updateMachine } from './phase.js';
+import { providerOf, updateMachine } from '../../core/records.js';
+import { machineEvent } from '../../domain/machine-events.js';
+import { refOf, scopeOf } from '../../domain/reconcile/scope.js';
+import { field, intentOf } from './input.js';
 
 /** What a removal step works on; `done` when there is nothing (left) to remove. */
 export type RemovalTarget =

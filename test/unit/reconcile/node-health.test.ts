@@ -10,10 +10,17 @@ import type { Cluster } from '../../../functions/domain/cluster.js';
 import type { Machine, NewEvent } from '../../../functions/domain/machine.js';
 import type { Store } from '../../../functions/domain/ports.js';
 import type { MachineProvider, NodeHealth, ProviderMachine } from '../../../functions/domain/provider.js';
-import { observeMachines } from '../../../functions/phases/lib/observe.js';
+import { reconcileMachines } from '../../../functions/core/act.js';
+import { observeClusterScope, type ObserveInput } from '../../../functions/core/observe-scope.js';
 import { sweepScope } from '../../../functions/reconcile/sweep.js';
 
 const NOW = new Date('2030-01-01T12:00:00Z');
+
+/** The plan step's observation: observe the scope once (core/observe-scope.ts), then the machine phases (core/act.ts). */
+async function observeMachines(deps: Deps, cluster: Cluster, provider: MachineProvider, records: readonly Machine[], providerMachines?: readonly ProviderMachine[], options: Pick<ObserveInput, 'forceNodeCheck'> = {}) {
+  const scope = await observeClusterScope(deps, { cluster, provider, records, ...(providerMachines ? { providerMachines } : {}), ...options });
+  return reconcileMachines(deps, provider, scope);
+}
 /** Where `fleetCluster(i, 1)` lives. */
 const SCOPE = { provider: 'aws', account: accountOf(0), region: 'eu-west-1' } as const;
 const READY: NodeHealth = { ready: true, cordoned: false };

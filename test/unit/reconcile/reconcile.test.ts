@@ -8,11 +8,11 @@ import type { Machine } from '../../../functions/domain/machine.js';
 import type { Page, ProviderScopeKey, Store } from '../../../functions/domain/ports.js';
 import { machineNamesHash } from '../../../functions/domain/status.js';
 import type { ProviderMachine } from '../../../functions/domain/provider.js';
-import { compareCluster, summarizeCluster } from '../../../functions/reconcile/compare.js';
+import { compareCluster, summarizeCluster } from '../../../functions/domain/reconcile/compare.js';
 import { parseInstanceEvent } from '../../../functions/reconcile/instance-event.js';
-import { mapLimit } from '../../../functions/reconcile/limit.js';
-import { planOrphans } from '../../../functions/reconcile/orphans.js';
-import { progressDeadline } from '../../../functions/reconcile/progress.js';
+import { mapLimit } from '../../../functions/core/map-limit.js';
+import { planOrphans } from '../../../functions/domain/reconcile/orphans.js';
+import { progressDeadline } from '../../../functions/domain/reconcile/progress.js';
 import { scopesToSweep, sweepOptions } from '../../../functions/reconcile/sweep.js';
 
 const SCOPE = { provider: 'aws', account: '100000000000', region: 'eu-west-1' } as const;
