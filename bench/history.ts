@@ -43,7 +43,15 @@ export function awsHistoryEvents(e: RecordedEvent): number {
   }
 }
 
-/** History events of one execution split into the per-iteration part (top level) and the per-intent part (Map items). */
+/** The states of one intent (the machine steps inside a lane's LaneAct Map): their events are per-intent costs. */
+const ITEM_STATES = new Set(['Route', 'UnknownIntent', 'CreateMachine', 'BootTimedOut', 'CreateFailed', 'RetireMachine', 'DeleteMachine', 'EnsureInfrastructure', 'DeleteInfrastructure', 'DeleteCluster']);
+
+/**
+ * History events of one execution split into the per-iteration part (the execution's Plan steps and each lane's
+ * LanePlan steps, with their Choice, Map and Pass states) and the per-intent part (the machine steps; Map iteration
+ * events are counted here too, lanes' included: a worst case for the per-intent figure). Intents are counted by
+ * their Route state, iterations by Plan and LanePlan entries.
+ */
 export function historyShape(ex: RecordedExecution): { total: number; topLevel: number; items: number; iterations: number; intents: number } {
   let topLevel = 0;
   let items = 0;
@@ -52,10 +60,10 @@ export function historyShape(ex: RecordedExecution): { total: number; topLevel: 
   for (const e of ex.events) {
     const n = awsHistoryEvents(e);
     if (e.type === 'ExecutionStarted' || e.type.startsWith('Execution')) continue;
-    if (e.index !== undefined) items += n;
+    if (e.type.startsWith('MapIteration') || (e.state && ITEM_STATES.has(e.state.name))) items += n;
     else topLevel += n;
-    if (e.type === 'StateEntered' && e.state?.name === 'Plan' && e.index === undefined) iterations++;
-    if (e.type === 'MapIterationStarted') intents++;
+    if (e.type === 'StateEntered' && (e.state?.name === 'Plan' || e.state?.name === 'LanePlan')) iterations++;
+    if (e.type === 'StateEntered' && e.state?.name === 'Route') intents++;
   }
   return { total: topLevel + items + 2, topLevel, items, iterations, intents };
 }
@@ -123,7 +131,7 @@ function bytesPerIntent(executions: readonly RecordedExecution[]): { perIntent: 
         pending = e.outputBytes ?? 0;
         count = 0;
       }
-      if (e.type === 'MapIterationStarted') count++;
+      if (e.type === 'StateEntered' && e.state?.name === 'Route') count++;
     }
     if (pending !== undefined) samples.push({ bytes: pending, intents: count });
   }
@@ -147,7 +155,7 @@ export function historyFigures(runs: readonly RolloutRun[], continueAfter = DEFA
   const largestExecution = Math.max(...shapes.map((s) => s.total));
   const detail = { perIteration, perIntent, continueAfterIterations: continueAfter, executions: executions.length, largestExecutionEvents: largestExecution, planOutputBytesPerIntent: Math.round(bytes.perIntent), planOutputBytesEmpty: Math.round(bytes.empty) };
   return [
-    figure('history.eventsPerIteration', perIteration, 'events', 11, 'baseline', 'Plan 5 + Decide 2 + Map 4'),
+    figure('history.eventsPerIteration', perIteration, 'events', 11, 'baseline', 'Plan 5 + Decide 2 + Map 4 (a lane: LanePlan 5 + LaneDecide 2 + LaneAct 4)'),
     figure('history.eventsPerIntent', perIntent, 'events', 9, 'baseline', 'iteration 2 + Route 2 + Task 5 (+1 with a task token)'),
     figure('history.maxPool.oneExecution.maxSurge1', oneExecution, 'machines', TARGET_POOL, 'min', 'target, no hand-over', detail),
     figure('history.maxPool.withHandover.anyMaxSurge', withHandover, 'machines', TARGET_POOL, 'min', `target; hand-over on a worst-case event budget (${HISTORY_HANDOVER}), waves capped (checked up to 100,000)`, detail),

@@ -1,10 +1,9 @@
 /**
- * Plan phase: observe the cluster and its machines, let the pure reconcile phases decide (machine facts, then the
- * plan), persist events and status, and tell the workflow what to do next (Act, Wait, or finish).
+ * Plan phase (the execution's Plan and each lane's LanePlan): observe the cluster and its machines, let the pure
+ * reconcile phases decide (machine facts, then the plan), persist events and status, say what to do next.
  *
- * Note: safe to re-run from any line. Nothing is trusted from an earlier run: the lease is re-taken (renewed when
- * this execution already holds it), the machines are re-observed, the plan is recomputed, events have
- * deterministic ids.
+ * Note: safe to re-run from any line. Nothing is trusted from an earlier run: the lease is re-taken (renewed when this
+ * execution holds it), the machines are re-observed, the plan is recomputed, events have deterministic ids.
  */
 import type { Deps } from '../adapters/deps.js';
 import { phaseHandler } from '../middleware/phase.js';
@@ -13,7 +12,7 @@ import { observeClusterScope } from '../core/observe-scope.js';
 import { providerOf, updateCluster } from '../core/records.js';
 import type { Cluster } from '../domain/cluster.js';
 import type { Machine } from '../domain/machine.js';
-import { decidePlanStep, decideProviderDisabled, planOutput, type PlanOutput, type PlanStepCursor, type PlanStepDecision } from '../domain/reconcile/plan-step.js';
+import { decidePlanStep, decideProviderDisabled, laneDone, onLane, planOutput, type PlanOutput, type PlanStepCursor, type PlanStepDecision } from '../domain/reconcile/plan-step.js';
 import { parsePlanInput } from './lib/input.js';
 
 export type { PlanOutput } from '../domain/reconcile/plan-step.js';
@@ -31,9 +30,9 @@ export async function plan(input: unknown, deps: Deps): Promise<PlanOutput> {
   ]);
   if (!cluster) {
     if (leased) await deps.store.releaseLease(name, cursor.execution); // leave nothing under a deleted cluster's key
-    return planOutput(name, 0, cursor.iteration + 1, { action: 'Gone', intents: [] }, cursor.historyEvents);
+    return onLane(planOutput(name, 0, cursor.iteration + 1, { action: 'Gone', intents: [] }, cursor.historyEvents), cursor);
   }
-  if (!leased) return planOutput(name, cluster.metadata.generation, cursor.iteration + 1, { action: 'Superseded', intents: [] }, cursor.historyEvents);
+  if (!leased) return onLane(planOutput(name, cluster.metadata.generation, cursor.iteration + 1, { action: 'Superseded', intents: [] }, cursor.historyEvents), cursor);
 
   const decision = await decide(deps, cluster, records, { ...cursor, now });
   if (decision.events.length) await deps.store.appendEvents(name, decision.events);
@@ -50,6 +49,7 @@ async function decide(deps: Deps, cluster: Cluster, records: readonly Machine[],
   try {
     provider = providerOf(deps, cluster);
   } catch (error) {
+    if (position.lane) return laneDone(cluster, position); // the execution's Plan reports it
     return decideProviderDisabled({ cluster, machines: records, now, cursor: position }, error instanceof Error ? error.message : String(error));
   }
   const scope = await observeClusterScope(deps, { cluster, provider, records, forceNodeCheck: position.iteration === 0 });

@@ -9,6 +9,8 @@
  *                  succeeded, exited) + 3 per retry, at most 14 transient retries        → 9 + 42 = 51
  *   a retirement = the same + up to 24 DrainInProgressError retries (3 events each)       → 51 + 72 = 123
  *   a plan step  = Plan Task (5) + Decide (2) + Map or Wait (4) + retries (3 × 14)        → 53, rounded to 60
+ *                  (a lane's plan step: LanePlan Task (5) + LaneDecide (2) + LaneAct Map (4) + retries: the same)
+ *   a lane       = its Map iteration in Act (2) + LaneDone (2) + a LanePlan Catch (2)       → 6, rounded to 10
  */
 import type { Intent } from '../planner/types.js';
 
@@ -18,6 +20,8 @@ export const HISTORY_HANDOVER = 24_000;
 /** The largest worst-case cost of one wave, so a fresh execution always has room for it. */
 export const WAVE_BUDGET = 12_000;
 export const PLAN_STEP_EVENTS = 60;
+/** What one lane adds to its execution besides its plan steps and waves (see the table above). */
+export const LANE_EVENTS = 10;
 
 /** Worst-case history events one intent adds. */
 export function intentEvents(intent: Pick<Intent, 'kind'>): number {

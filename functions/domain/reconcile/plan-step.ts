@@ -13,6 +13,7 @@ import { archivableMachines } from '../planner/machines.js';
 import type { Intent, Plan } from '../planner/types.js';
 import { deriveStatus, type DeriveStatusInput } from '../status.js';
 import { capWave, HISTORY_HANDOVER, PLAN_STEP_EVENTS } from './history.js';
+import { groupLanes, laneOf, laneSpending, type Lane } from './lanes.js';
 import type { ReconcileSettings } from './scope.js';
 
 /** What the workflow's Decide state reads. `Superseded`: another execution holds the cluster. */
@@ -23,12 +24,17 @@ export interface PlanOutput {
   /** Worst-case estimate of this execution's history events so far (see ./history.ts). */
   readonly historyEvents: number;
   readonly plan: {
-    readonly action: Plan['action'] | 'ContinueAsNew' | 'Superseded' | 'Gone';
+    readonly action: Plan['action'] | 'ContinueAsNew' | 'Superseded' | 'Gone' | 'LaneDone';
     readonly intents: readonly (Intent & { readonly timeoutSeconds?: number })[];
     readonly waitSeconds?: number;
     readonly notes?: readonly string[];
     readonly blocked?: Plan['blocked'];
+    /** The Act's lanes, one per pool (./lanes.ts); on a lane's own plan step, absent. */
+    readonly lanes?: readonly Lane<Intent & { readonly timeoutSeconds?: number }>[];
   };
+  /** On a lane's plan step: the lane and its history budget, handed back to the next LanePlan. */
+  readonly lane?: string;
+  readonly budget?: number;
 }
 
 /** Where one execution is: its name, plan iteration and history estimate (from the phase input). */
@@ -36,6 +42,10 @@ export interface PlanStepCursor {
   readonly execution: string;
   readonly iteration: number;
   readonly historyEvents: number;
+  /** A lane's plan step (per-pool pacing, ./lanes.ts): its pool and history budget. */
+  readonly lane?: { readonly name: string; readonly budget: number };
+  /** The previous Act's lane results (what each lane spent), read by the execution's next Plan. */
+  readonly laneResults?: unknown;
 }
 
 /** What to persist and answer after one plan step. */
@@ -122,8 +132,12 @@ export function decidePlanStep(input: PlanStepInput): PlanStepDecision {
   const { name, generation } = cluster.metadata;
   const decided = planCluster({ cluster, machines, now, maxBootAttempts: settings.maxBootAttempts });
   const live = machines.filter((m) => m.phase !== 'Deleted');
-  const intents = decided.action === 'Paused' ? [] : resumeInterrupted(decided.intents, live, cluster);
-  const action: Plan['action'] = intents.length && decided.action !== 'Paused' ? 'Act' : decided.action;
+  const all = decided.action === 'Paused' ? [] : resumeInterrupted(decided.intents, live, cluster);
+  const action: Plan['action'] = all.length && decided.action !== 'Paused' ? 'Act' : decided.action;
+  // A lane issues only its own pool's intents; a lane with nothing to do ends, and the execution's next Plan
+  // (after every lane ended) decides the rest, finishing included.
+  const intents = cursor.lane ? all.filter((i) => laneOf(i) === cursor.lane!.name) : all;
+  if (cursor.lane && (action !== 'Act' || intents.length === 0)) return laneDone(cluster, cursor);
   const effective: Plan = { ...decided, action, intents };
 
   // Before removing machines on the strength of others being Ready, or declaring the rollout done, make sure the
@@ -151,9 +165,14 @@ export function decidePlanStep(input: PlanStepInput): PlanStepDecision {
   const decorated = intents.map((i) => (i.kind === 'CreateMachine' ? { ...i, timeoutSeconds: Math.max(1, startupTimeout) } : i));
   // History budget: cap the wave, and hand over to a fresh execution before the estimate could pass the limit.
   const { wave, events: waveEvents } = capWave(decorated);
-  const spent = cursor.historyEvents + PLAN_STEP_EVENTS;
+  const spent = cursor.historyEvents + PLAN_STEP_EVENTS + laneSpending(cursor.laneResults);
   const next = cursor.iteration + 1;
   const base = { events, ...(status ? { status } : {}), archive, releaseLease: finishing };
+  if (cursor.lane) {
+    // A lane's step that would not fit its share of the budget is left to the execution's next Plan.
+    if (spent + waveEvents > cursor.lane.budget) return laneDone(cluster, cursor);
+    return { ...base, output: { ...planOutput(name, generation, next, { action: 'Act', intents: wave }, spent + waveEvents), lane: cursor.lane.name, budget: cursor.lane.budget } };
+  }
   if (action === 'Act' && (spent + waveEvents > HISTORY_HANDOVER || next >= settings.continueAfterIterations)) {
     return { ...base, output: planOutput(name, generation, next, { action: 'ContinueAsNew', intents: [] }, spent) };
   }
@@ -166,8 +185,20 @@ export function decidePlanStep(input: PlanStepInput): PlanStepDecision {
       ...(action === 'Wait' ? { waitSeconds: Math.max(1, Math.round(decided.waitSeconds ?? settings.pollSeconds)) } : {}),
       notes: notes.slice(0, 20),
       ...(decided.blocked ? { blocked: decided.blocked } : {}),
+      ...(action === 'Act' ? { lanes: groupLanes(wave, spent + waveEvents) } : {}),
     }, spent + (action === 'Act' ? waveEvents : 0)),
   };
+}
+
+/** A lane's plan step always answers with its lane and budget (the LanePlan state reads them). */
+export function onLane(output: PlanOutput, cursor: Pick<PlanStepCursor, 'lane'>): PlanOutput {
+  return cursor.lane ? { ...output, lane: cursor.lane.name, budget: cursor.lane.budget } : output;
+}
+
+/** The end of a lane: nothing written (the execution's next Plan writes status and events), the step's cost reported. */
+export function laneDone(cluster: Cluster, cursor: PlanStepCursor): PlanStepDecision {
+  const output = planOutput(cluster.metadata.name, cluster.metadata.generation, cursor.iteration + 1, { action: 'LaneDone', intents: [] }, cursor.historyEvents + PLAN_STEP_EVENTS);
+  return { events: [], archive: [], releaseLease: false, output: onLane(output, cursor) };
 }
 
 /**
@@ -179,7 +210,9 @@ export function decideProviderDisabled(input: Omit<PlanStepInput, 'rolloutCondit
   const { name, generation } = cluster.metadata;
   const live = input.machines.filter((m) => m.phase !== 'Deleted');
   if (cluster.metadata.deletionTimestamp && live.length === 0 && !cluster.status.controlPlaneEndpoint) {
-    const output = planOutput(name, generation, cursor.iteration + 1, { action: 'Act', intents: [{ kind: 'DeleteCluster' }], notes: ['nothing was provisioned: removing the record'] }, cursor.historyEvents + PLAN_STEP_EVENTS);
+    const intents: Intent[] = [{ kind: 'DeleteCluster' }];
+    const spent = cursor.historyEvents + PLAN_STEP_EVENTS + capWave(intents).events;
+    const output = planOutput(name, generation, cursor.iteration + 1, { action: 'Act', intents, notes: ['nothing was provisioned: removing the record'], lanes: groupLanes(intents, spent) }, spent);
     return { events: [], archive: [], releaseLease: false, output };
   }
   return {

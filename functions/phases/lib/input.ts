@@ -25,13 +25,31 @@ export function intentOf<I>(input: unknown): I {
   return intent as I;
 }
 
-/** The Plan step's input: cluster, execution, and where the execution is (iteration, history estimate). */
-export function parsePlanInput(input: unknown): { readonly cluster: string; readonly execution: string; readonly iteration: number; readonly historyEvents: number } {
+/** The Plan step's input: cluster, execution, where the execution is, and on a lane's plan step the lane. */
+export interface PlanInput {
+  readonly cluster: string;
+  readonly execution: string;
+  readonly iteration: number;
+  readonly historyEvents: number;
+  /** A lane's plan step (per-pool pacing): the pool and its share of the history budget. */
+  readonly lane?: { readonly name: string; readonly budget: number };
+  /** What the previous Act's lanes report (their history spending); the Plan after an Act reads it. */
+  readonly laneResults?: unknown;
+}
+
+/** Parses the Plan step's input (the execution's Plan, or a lane's LanePlan). */
+export function parsePlanInput(input: unknown): PlanInput {
   const cluster = field(input, 'cluster');
   const execution = field(input, 'execution');
-  const iteration = Number((input as { iteration?: unknown }).iteration ?? 0);
+  const raw = input as { iteration?: unknown; historyEvents?: unknown; lane?: unknown; budget?: unknown; laneResults?: unknown };
+  const iteration = Number(raw.iteration ?? 0);
   if (!Number.isInteger(iteration) || iteration < 0) throw new PhaseInputError('phase input: iteration must be a non-negative integer');
-  const historyEvents = Number((input as { historyEvents?: unknown }).historyEvents ?? 0);
+  const historyEvents = Number(raw.historyEvents ?? 0);
   if (!Number.isFinite(historyEvents) || historyEvents < 0) throw new PhaseInputError('phase input: historyEvents must be a non-negative number');
-  return { cluster, execution, iteration, historyEvents };
+  const base = { cluster, execution, iteration, historyEvents, ...(raw.laneResults !== undefined ? { laneResults: raw.laneResults } : {}) };
+  if (raw.lane === undefined) return base;
+  const lane = field(input, 'lane');
+  const budget = Number(raw.budget);
+  if (!Number.isFinite(budget) || budget < 0) throw new PhaseInputError('phase input: budget must be a non-negative number on a lane\'s plan step');
+  return { ...base, lane: { name: lane, budget } };
 }
