@@ -140,16 +140,13 @@ export function decidePlanStep(input: PlanStepInput): PlanStepDecision {
   if (cursor.lane && (action !== 'Act' || intents.length === 0)) return laneDone(cluster, cursor);
   const effective: Plan = { ...decided, action, intents };
 
-  // Before removing machines on the strength of others being Ready, or declaring the rollout done, make sure the
-  // log says they are: a Ready callback whose event append was cut short (crash, throttle) is retried by the
-  // machine, maybe only after this plan; the log must never show a removal or a completion before the readiness it
-  // relied on (same ids: no duplicates).
-  const events: NewEvent[] = [];
-  if (action === 'Done' || intents.some((i) => i.kind === 'RetireMachine' || i.kind === 'DeleteMachine')) {
-    // Machines that became Ready since the previous plan (a margin for clock skew between writers).
-    const since = Date.parse(cluster.status.lastUpdated ?? cluster.metadata.creationTimestamp) - 5_000;
-    events.push(...live.filter((m) => m.phase === 'Ready' && m.readyAt && Date.parse(m.readyAt) >= since).flatMap(readyEvents));
-  }
+  // Every status write is preceded by the readiness events of the machines that became Ready since the previous
+  // status write (a margin for clock skew between writers): a Ready callback whose event append was cut short
+  // (crash, throttle) is retried by the machine, maybe only after this plan, and the log must never show a removal
+  // or a completion before the readiness it relied on. Only at every write is that airtight: the next plan looks
+  // back only to this write (`lastUpdated`), and lanes write often. Same ids: never a duplicate.
+  const since = Date.parse(cluster.status.lastUpdated ?? cluster.metadata.creationTimestamp) - 5_000;
+  const events: NewEvent[] = live.filter((m) => m.phase === 'Ready' && m.readyAt && Date.parse(m.readyAt) >= since).flatMap(readyEvents);
   events.push(...rolloutEvents(cluster, effective, now));
   const finishing = action === 'Done' || action === 'Blocked' || action === 'Paused';
   const status = intents.some((i) => i.kind === 'DeleteCluster')
