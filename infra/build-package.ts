@@ -8,10 +8,12 @@
  *    output, resolving and loading its modules one by one, took 270–350 ms (docs/performance.md §7), and an
  *    installed CLI needs no dependencies.
  *
- * Note: step 3 bundles every handler in one esbuild run with code splitting into one directory, so the AWS SDK
- * clients most handlers share are there once (16 MB instead of 19 bundles of 14 MB each). The options are
- * {@link CAPSTAN_BUNDLING}, the ones `NodejsFunction` applies when the repository bundles from source, translated to
- * esbuild's API as aws-lambda-nodejs/lib/bundling.ts (aws-cdk-lib) translates them to esbuild's command line.
+ * Note: step 3 bundles the handlers with code splitting into one directory, so the AWS SDK clients most handlers
+ * share are there once (16 MB instead of 19 bundles of 14 MB each): two esbuild runs, the functions that call a
+ * provider and those that do not (the catalog's `callsProvider`), since only the first may bundle providers/aws-ec2/.
+ * The options are {@link CAPSTAN_BUNDLING}, the ones `NodejsFunction` applies when the repository bundles from source,
+ * translated to esbuild's API as aws-lambda-nodejs/lib/bundling.ts (aws-cdk-lib) translates them to esbuild's command
+ * line, with the same build-time constants per function.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
@@ -20,7 +22,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions } from 'esbuild';
-import { CAPSTAN_BUNDLING, ESM_REQUIRE_BANNER, PREBUNDLED_DIR, REPOSITORY_ROOT, prebundledModule } from './constructs/capstan-function.js';
+import { CAPSTAN_BUNDLING, ESM_REQUIRE_BANNER, PREBUNDLED_DIR, REPOSITORY_ROOT, bundleDefines, bundlesProviders, prebundledModule } from './constructs/capstan-function.js';
 import { CATALOG_FUNCTIONS } from './catalog/index.js';
 
 const DIST = path.join(REPOSITORY_ROOT, 'dist');
@@ -30,17 +32,15 @@ export function functionEntries(): string[] {
   return [...new Set(CATALOG_FUNCTIONS.map((f) => f.entry))].sort();
 }
 
-/** The esbuild options for the prebundle: {@link CAPSTAN_BUNDLING} plus code splitting into `outDir`. */
-export function prebundleOptions(entries: readonly string[], outDir: string): BuildOptions {
+/**
+ * {@link CAPSTAN_BUNDLING} in esbuild's API, with the build-time constants of a bundle with or without the providers
+ * (see bundleDefines): what `NodejsFunction` passes on esbuild's command line.
+ */
+export function functionEsbuildOptions(providers: boolean): BuildOptions {
   const b = CAPSTAN_BUNDLING;
   return {
-    entryPoints: Object.fromEntries(entries.map((entry) => [prebundledModule(entry), path.join(REPOSITORY_ROOT, entry)])),
     absWorkingDir: REPOSITORY_ROOT,
-    outdir: outDir,
-    outExtension: { '.js': '.mjs' },
-    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
-    splitting: true,
     platform: 'node',
     format: b.format,
     target: b.target,
@@ -52,15 +52,50 @@ export function prebundleOptions(entries: readonly string[], outDir: string): Bu
     sourcesContent: b.sourcesContent,
     // bundleAwsSDK: true means no externals at all.
     external: [],
+    define: { ...bundleDefines(providers) },
     logLevel: 'warning',
   };
+}
+
+/**
+ * One function's bundle as `NodejsFunction` makes it from source (functionBundling): `outDir/index.mjs` and its map.
+ * The bench (bench/cold-start.ts) and the bundle tests build with it.
+ */
+export function functionBundleOptions(entry: string, outDir: string): BuildOptions {
+  return { ...functionEsbuildOptions(bundlesProviders(entry)), entryPoints: [path.join(REPOSITORY_ROOT, entry)], outfile: path.join(outDir, 'index.mjs') };
+}
+
+/**
+ * The esbuild options for the prebundle of `entries` that all hold the providers, or all not: {@link CAPSTAN_BUNDLING}
+ * with that build-time constant, plus code splitting into `outDir`.
+ */
+export function prebundleOptions(entries: readonly string[], outDir: string, providers: boolean): BuildOptions {
+  return {
+    ...functionEsbuildOptions(providers),
+    entryPoints: Object.fromEntries(entries.map((entry) => [prebundledModule(entry), path.join(REPOSITORY_ROOT, entry)])),
+    outdir: outDir,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
+    splitting: true,
+  };
+}
+
+/**
+ * The esbuild runs of the prebundle: one per value of the providers constant (a `define` holds for a whole run), both
+ * into `outDir`. Chunk names carry a hash of their content, so the runs' chunks never overwrite one another.
+ */
+export function prebundleRuns(entries: readonly string[], outDir: string): BuildOptions[] {
+  return [true, false]
+    .map((providers) => ({ providers, group: entries.filter((entry) => bundlesProviders(entry) === providers) }))
+    .filter(({ group }) => group.length > 0)
+    .map(({ providers, group }) => prebundleOptions(group, outDir, providers));
 }
 
 /** Bundles every handler into `outDir`; returns the entries. */
 export async function prebundleFunctions(outDir: string): Promise<string[]> {
   const entries = functionEntries();
   rmSync(outDir, { recursive: true, force: true });
-  await build(prebundleOptions(entries, outDir));
+  await Promise.all(prebundleRuns(entries, outDir).map((options) => build(options)));
   return entries;
 }
 

@@ -45,6 +45,8 @@ export interface ApiFunctionSpec {
   readonly description: string;
   readonly routes: readonly ApiRoute[];
   readonly access: FunctionAccess;
+  /** See {@link CatalogFunction.callsProvider}; no route does (a dry run simulates the planner, without provider). */
+  readonly callsProvider: boolean;
 }
 
 /** One workflow phase function, invoked by the rollout state machine. */
@@ -57,6 +59,8 @@ export interface PhaseFunctionSpec {
   /** Lambda timeout; kept below the ASL task's `TimeoutSeconds` so that the task sees the Lambda error. */
   readonly timeoutSeconds: number;
   readonly access: FunctionAccess;
+  /** See {@link CatalogFunction.callsProvider}. */
+  readonly callsProvider: boolean;
 }
 
 /** Every API route group and its handler. */
@@ -67,6 +71,7 @@ export const API_FUNCTIONS = [
     description: 'Capstan API: liveness and store reachability',
     routes: [{ method: 'GET', path: '/healthz', public: true }],
     access: { table: 'read' },
+    callsProvider: false,
   },
   {
     id: 'ApiClusters',
@@ -80,6 +85,7 @@ export const API_FUNCTIONS = [
       { method: 'DELETE', path: '/v1/clusters/{name}' },
     ],
     access: { table: 'readWrite', startExecution: true },
+    callsProvider: false,
   },
   {
     id: 'ApiApply',
@@ -87,6 +93,7 @@ export const API_FUNCTIONS = [
     description: 'Capstan API: apply Cluster API manifests',
     routes: [{ method: 'POST', path: '/v1/apply' }],
     access: { table: 'readWrite', startExecution: true },
+    callsProvider: false,
   },
   {
     id: 'ApiMachines',
@@ -94,6 +101,7 @@ export const API_FUNCTIONS = [
     description: 'Capstan API: list the machines of a cluster',
     routes: [{ method: 'GET', path: '/v1/clusters/{name}/machines' }],
     access: { table: 'read' },
+    callsProvider: false,
   },
   {
     id: 'ApiEvents',
@@ -101,6 +109,7 @@ export const API_FUNCTIONS = [
     description: 'Capstan API: list the events of a cluster',
     routes: [{ method: 'GET', path: '/v1/clusters/{name}/events' }],
     access: { table: 'read' },
+    callsProvider: false,
   },
   {
     id: 'ApiCallbacks',
@@ -108,6 +117,7 @@ export const API_FUNCTIONS = [
     description: 'Capstan API: a booted machine reports Ready (one-time machine token)',
     routes: [{ method: 'POST', path: '/v1/callbacks/{cluster}/{machine}/ready', public: true }],
     access: { table: 'readWrite', taskResponse: true, callbackSecret: true },
+    callsProvider: false,
   },
   {
     id: 'ApiPrincipals',
@@ -119,6 +129,7 @@ export const API_FUNCTIONS = [
       { method: 'DELETE', path: '/v1/principals/{id}' },
     ],
     access: { table: 'readWrite' },
+    callsProvider: false,
   },
 ] as const satisfies readonly ApiFunctionSpec[];
 
@@ -126,7 +137,7 @@ const phaseAccess = { table: 'readWrite', assumeMemberRole: true } as const sati
 
 /** Every workflow phase and the ASL placeholder its ARN fills. */
 export const PHASE_FUNCTIONS = [
-  { id: 'PhasePlan', entry: 'functions/phases/plan.ts', description: 'Capstan rollout: plan the next intents', substitution: 'PlanFunctionArn', timeoutSeconds: 240, access: phaseAccess },
+  { id: 'PhasePlan', entry: 'functions/phases/plan.ts', description: 'Capstan rollout: plan the next intents', substitution: 'PlanFunctionArn', timeoutSeconds: 240, access: phaseAccess, callsProvider: true },
   {
     id: 'PhaseCreateMachine',
     entry: 'functions/phases/create-machine.ts',
@@ -134,13 +145,14 @@ export const PHASE_FUNCTIONS = [
     substitution: 'CreateMachineFunctionArn',
     timeoutSeconds: 240,
     access: { ...phaseAccess, callbackSecret: true, callbackUrl: true },
+    callsProvider: true,
   },
-  { id: 'PhaseMachineFailed', entry: 'functions/phases/machine-failed.ts', description: 'Capstan rollout: record a machine that failed to boot', substitution: 'MachineFailedFunctionArn', timeoutSeconds: 100, access: phaseAccess },
-  { id: 'PhaseRetireMachine', entry: 'functions/phases/retire-machine.ts', description: 'Capstan rollout: cordon, drain and delete a machine', substitution: 'RetireMachineFunctionArn', timeoutSeconds: 840, access: phaseAccess },
-  { id: 'PhaseDeleteMachine', entry: 'functions/phases/delete-machine.ts', description: 'Capstan rollout: delete a machine', substitution: 'DeleteMachineFunctionArn', timeoutSeconds: 240, access: phaseAccess },
-  { id: 'PhaseEnsureInfrastructure', entry: 'functions/phases/ensure-infrastructure.ts', description: 'Capstan rollout: create the network and load balancer of a cluster', substitution: 'EnsureInfrastructureFunctionArn', timeoutSeconds: 840, access: phaseAccess },
-  { id: 'PhaseDeleteInfrastructure', entry: 'functions/phases/delete-infrastructure.ts', description: 'Capstan rollout: delete the network and load balancer of a cluster', substitution: 'DeleteInfrastructureFunctionArn', timeoutSeconds: 840, access: phaseAccess },
-  { id: 'PhaseDeleteCluster', entry: 'functions/phases/delete-cluster.ts', description: 'Capstan rollout: remove the cluster record', substitution: 'DeleteClusterFunctionArn', timeoutSeconds: 240, access: phaseAccess },
+  { id: 'PhaseMachineFailed', entry: 'functions/phases/machine-failed.ts', description: 'Capstan rollout: record a machine that failed to boot', substitution: 'MachineFailedFunctionArn', timeoutSeconds: 100, access: phaseAccess, callsProvider: false },
+  { id: 'PhaseRetireMachine', entry: 'functions/phases/retire-machine.ts', description: 'Capstan rollout: cordon, drain and delete a machine', substitution: 'RetireMachineFunctionArn', timeoutSeconds: 840, access: phaseAccess, callsProvider: true },
+  { id: 'PhaseDeleteMachine', entry: 'functions/phases/delete-machine.ts', description: 'Capstan rollout: delete a machine', substitution: 'DeleteMachineFunctionArn', timeoutSeconds: 240, access: phaseAccess, callsProvider: true },
+  { id: 'PhaseEnsureInfrastructure', entry: 'functions/phases/ensure-infrastructure.ts', description: 'Capstan rollout: create the network and load balancer of a cluster', substitution: 'EnsureInfrastructureFunctionArn', timeoutSeconds: 840, access: phaseAccess, callsProvider: true },
+  { id: 'PhaseDeleteInfrastructure', entry: 'functions/phases/delete-infrastructure.ts', description: 'Capstan rollout: delete the network and load balancer of a cluster', substitution: 'DeleteInfrastructureFunctionArn', timeoutSeconds: 840, access: phaseAccess, callsProvider: true },
+  { id: 'PhaseDeleteCluster', entry: 'functions/phases/delete-cluster.ts', description: 'Capstan rollout: remove the cluster record', substitution: 'DeleteClusterFunctionArn', timeoutSeconds: 240, access: phaseAccess, callsProvider: false },
   {
     id: 'PhaseContinue',
     entry: 'functions/phases/continue.ts',
@@ -148,8 +160,9 @@ export const PHASE_FUNCTIONS = [
     substitution: 'ContinueFunctionArn',
     timeoutSeconds: 100,
     access: { ...phaseAccess, startExecution: true },
+    callsProvider: false,
   },
-  { id: 'PhaseRolloutFailed', entry: 'functions/phases/rollout-failed.ts', description: 'Capstan rollout: record a failed rollout', substitution: 'RolloutFailedFunctionArn', timeoutSeconds: 100, access: phaseAccess },
+  { id: 'PhaseRolloutFailed', entry: 'functions/phases/rollout-failed.ts', description: 'Capstan rollout: record a failed rollout', substitution: 'RolloutFailedFunctionArn', timeoutSeconds: 100, access: phaseAccess, callsProvider: false },
 ] as const satisfies readonly PhaseFunctionSpec[];
 
 /** One function started by EventBridge rather than by the API or the workflow. */
@@ -164,6 +177,8 @@ export interface TriggeredFunctionSpec {
   readonly trigger: 'schedule' | 'event';
   readonly timeoutSeconds: number;
   readonly access: FunctionAccess;
+  /** See {@link CatalogFunction.callsProvider}. */
+  readonly callsProvider: boolean;
 }
 
 /** The scheduled sweep: finds clusters that drifted from their spec and starts their rollouts. */
@@ -175,6 +190,7 @@ export const SWEEP_FUNCTION = {
   timeoutSeconds: 300,
   // readWrite: the sweep records stuck-rollout conditions and orphan events.
   access: { table: 'readWrite', startExecution: true, assumeMemberRole: true },
+  callsProvider: true,
 } as const satisfies TriggeredFunctionSpec;
 
 /**
@@ -189,6 +205,7 @@ export const INSTANCE_EVENT_FUNCTION = {
   timeoutSeconds: 60,
   // assumeMemberRole: the instance is mapped to its cluster by listing the member account's tagged machines.
   access: { table: 'readWrite', startExecution: true, assumeMemberRole: true },
+  callsProvider: true,
 } as const satisfies TriggeredFunctionSpec;
 
 /** Every function started by EventBridge: the sweep (schedule) and the instance event handler (event rule). */
@@ -210,6 +227,12 @@ export interface CatalogFunction {
   readonly entry: string;
   readonly description: string;
   readonly access: FunctionAccess;
+  /**
+   * The function calls its cluster's provider (creates, observes or deletes machines and infrastructure), so its
+   * bundle holds the providers (providers/aws-ec2/: the EC2, ELB, STS and Kubernetes clients). The others are bundled
+   * without them (issue 16, cold starts) and fail with ProviderDisabledError if they ever use one.
+   */
+  readonly callsProvider: boolean;
 }
 
 /** Every function of the control plane: API, then workflow phases, then scheduled and event-driven. */

@@ -11,6 +11,11 @@
  * (`dist/lambda/`, see infra/build-package.ts) and are deployed as they are, so a consumer needs neither esbuild nor
  * our lockfile, and deploys the code this repository tested (a lockfile of a dependency is ignored by `npm install`;
  * bundling in the consumer's app would pick the consumer's versions of our dependencies).
+ *
+ * Note: bundles differ in one build-time constant, {@link PROVIDERS_BUNDLED_DEFINE}: only the functions the catalog
+ * marks `callsProvider` bundle the providers (issue 16, cold starts: the EC2, ELB, STS and Kubernetes clients were
+ * 5.8 MB of every 6.3 MB bundle). Both ways above define it from the catalog, so a function gets the same modules
+ * either way (test/infra/bundles.test.ts).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +27,7 @@ import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { CATALOG_FUNCTIONS } from '../catalog/functions.js';
 
 /**
  * The root handler entries (`functions/api/healthz.ts`) and workflow files are resolved against: the repository when
@@ -82,6 +88,7 @@ export const ESM_REQUIRE_BANNER =
  * The esbuild options of every Capstan function: ESM for Node.js 22 with a `require` banner, minified with class names
  * kept (Step Functions Retry/Catch match on error names), source maps without sources, the AWS SDK bundled.
  * `NodejsFunction` applies them when bundling from source; infra/build-package.ts applies the same to the prebundle.
+ * Each function adds its build-time constants to them ({@link functionBundling}).
  */
 export const CAPSTAN_BUNDLING = {
   format: OutputFormat.ESM,
@@ -96,6 +103,34 @@ export const CAPSTAN_BUNDLING = {
   sourceMapMode: SourceMapMode.DEFAULT,
   sourcesContent: false,
 } as const satisfies BundlingOptions;
+
+/**
+ * The build-time constant (esbuild `define`) that says whether a bundle holds the providers, as
+ * functions/adapters/aws-deps.ts declares it: it imports the EC2 provider only behind it, and esbuild drops that
+ * branch, `import()` included, where it is `false`.
+ */
+export const PROVIDERS_BUNDLED_DEFINE = 'CAPSTAN_PROVIDERS_BUNDLED';
+
+/**
+ * Whether `entry`'s bundle holds the providers: its catalog entry's `callsProvider` (infra/catalog/functions.ts);
+ * true for an entry the catalog does not list, which is bundled with every provider as before.
+ */
+export function bundlesProviders(entry: string): boolean {
+  return CATALOG_FUNCTIONS.find((f) => f.entry === entry)?.callsProvider ?? true;
+}
+
+/** The build-time constants of a bundle with or without the providers (esbuild `define`: name → JavaScript). */
+export function bundleDefines(providers: boolean): Readonly<Record<string, string>> {
+  return { [PROVIDERS_BUNDLED_DEFINE]: String(providers) };
+}
+
+/**
+ * {@link CAPSTAN_BUNDLING} for `entry`: the common options with the entry's build-time constants
+ * ({@link bundlesProviders}). What `NodejsFunction` bundles a function from source with.
+ */
+export function functionBundling(entry: string): BundlingOptions {
+  return { ...CAPSTAN_BUNDLING, mainFields: [...CAPSTAN_BUNDLING.mainFields], define: { ...bundleDefines(bundlesProviders(entry)) } };
+}
 
 /** Properties of a {@link CapstanFunction}. */
 export interface CapstanFunctionProps {
@@ -141,6 +176,7 @@ export interface CapstanFunctionProps {
 /**
  * A `NodejsFunction` with Capstan's defaults: ESM output with a `require` banner, source maps, minification that keeps
  * class names (Step Functions Retry/Catch match on error names), JSON logs, active tracing, a log group with retention.
+ * Its bundle holds the providers only when the catalog says the function calls one ({@link functionBundling}).
  */
 export class CapstanFunction extends NodejsFunction {
   /** The handler file this function runs, relative to the repository root (`functions/api/healthz.ts`). */
@@ -182,7 +218,7 @@ export class CapstanFunction extends NodejsFunction {
         POWERTOOLS_SERVICE_NAME: 'capstan',
         ...props.environment,
       },
-      bundling: { ...CAPSTAN_BUNDLING, mainFields: [...CAPSTAN_BUNDLING.mainFields] },
+      bundling: functionBundling(props.entry),
     });
     this.entry = props.entry;
     Validations.of(this).acknowledge({

@@ -2,7 +2,7 @@
  * Request bodies: content types, the single-document rule for cluster routes, and `If-Match`.
  */
 import { UnsupportedMediaTypeError, ValidationError } from '../../domain/errors.js';
-import { parseBodyDocuments } from '../../domain/spec/index.js';
+import { parseBodyDocuments } from '../../domain/spec/documents.js'; // not index.js: routes without a schema stay free of zod (cold start)
 import type { ApiRequest } from '../../middleware/http.js';
 
 export const DOCUMENT_TYPES = ['application/json', 'application/yaml', 'application/x-yaml', 'text/yaml'] as const;
