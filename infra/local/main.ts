@@ -3,12 +3,21 @@
  *
  * Environment: CAPSTAN_PORT (7070), CAPSTAN_HOME (./.capstan), CAPSTAN_TOKEN, CAPSTAN_RECONCILE_SECONDS (60),
  * CAPSTAN_LOCAL_BOOT_MS (2000), CAPSTAN_LOCAL_FAULTS (JSON), CAPSTAN_LOG_LEVEL (info), CAPSTAN_ENABLE_AWS.
+ *
+ * Ctrl-C (SIGINT) or SIGTERM, even mid-rollout: stops the executions (their machines keep running and are adopted on
+ * the next start), closes the server and the table, and exits 0; 1 if closing failed or took over 20 s.
  */
 import './quiet-warnings.js';
 import { createLogger, type LogLevel } from '../../functions/adapters/logger.js';
 import { installLoopbackGuard } from './network-guard.js';
 import { silenceNodeVersionWarning } from './quiet-warnings.js';
 import { startLocalStack } from './stack.js';
+
+/**
+ * How long Ctrl-C (SIGINT) or SIGTERM may take before the process exits anyway, with 1. Closing waits for the
+ * workflow's phase handlers at most 10 s (LocalWorkflow.close), the server and the table take milliseconds.
+ */
+const SHUTDOWN_DEADLINE_MS = 20_000;
 
 function intEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -49,7 +58,18 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('shutting down (machines keep running; they are re-adopted on the next start)', { signal });
-    stack.close().then(() => process.exit(0), () => process.exit(1));
+    // Bounded: whatever still runs after the deadline (a stuck provider call) must not keep Ctrl-C from working.
+    setTimeout(() => {
+      log.error('shutdown did not finish in time; exiting', { seconds: SHUTDOWN_DEADLINE_MS / 1000 });
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    stack.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error('shutdown failed', { error });
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -74,8 +74,15 @@ export interface LocalStack {
   readonly hosting: LocalHosting;
   /** Runs one reconcile sweep now. */
   sweep(): Promise<unknown>;
+  /**
+   * Stops the timer, the machine watch, the workflow (bounded: see LocalWorkflow.close), the server and the table, each
+   * even if one before it failed. Safe to call again: every call returns the first call's promise.
+   */
   close(): Promise<void>;
 }
+
+/** Stacks started in this process and not closed yet. */
+const open = new Set<LocalStack>();
 
 /** Starts the local control plane. Only loopback addresses are used. */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
@@ -138,7 +145,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
   if (options.resume !== false) await resumeRollouts(deps, workflow, log);
 
-  return {
+  let closing: Promise<void> | undefined;
+  const stack: LocalStack = {
     url: http.url,
     token,
     tokenPath,
@@ -150,16 +158,47 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     machineWatch,
     hosting,
     sweep,
-    async close() {
-      if (timer) clearInterval(timer);
-      await machineWatch?.close();
-      await sweeping;
-      await workflow.close();
-      await http.close();
-      await dynamo.close();
-      resetDeps();
+    close() {
+      closing ??= closeParts([
+        () => (timer ? clearInterval(timer) : undefined),
+        () => machineWatch?.close(),
+        () => sweeping,
+        () => workflow.close(),
+        () => http.close(),
+        () => dynamo.close(),
+        () => resetDeps(),
+        () => void open.delete(stack),
+      ]);
+      return closing;
     },
   };
+  open.add(stack);
+  return stack;
+}
+
+/**
+ * The local stacks of this process that are not closed yet, oldest first. The benchmarks close the ones a figure
+ * left running when it timed out (bench/figure-guard.ts), so that its machines and executions stop.
+ */
+export function openLocalStacks(): readonly LocalStack[] {
+  return [...open];
+}
+
+/**
+ * Runs every step of a close in order, each even when one before it failed (a server or a table left open keeps
+ * the process alive), then fails with what failed.
+ */
+async function closeParts(steps: readonly (() => unknown)[]): Promise<void> {
+  const errors: unknown[] = [];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (error) {
+      errors.push(error);
+    }
+  }
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new AggregateError(errors, `local stack: ${errors.length} parts failed to close`);
 }
 
 /** Starts a rollout for every cluster that has not converged (an execution died with the previous process). */

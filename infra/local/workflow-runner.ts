@@ -11,23 +11,13 @@
  * - An execution dies with the process. On restart `resume()` releases the dead executions' leases and starts a
  *   fresh execution for every cluster that has not converged; the plan step recomputes everything from the store.
  */
-import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { StateMachine } from 'aws-local-stepfunctions';
 import type { Logger } from '../../functions/adapters/logger.js';
 import type { Store, Workflow } from '../../functions/domain/ports.js';
+import { loadDefinition } from './asl-definition.js';
 
-// aws-local-stepfunctions 3 uses Promise.withResolvers (Node 22); Node 20 needs this polyfill.
-const P = Promise as unknown as { withResolvers?: <T>() => { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } };
-P.withResolvers ??= <T>() => {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-};
+export { bridgeTimeoutPaths } from './asl-definition.js';
 
 /** A phase handler as the workflow calls it: the Lambda payload in, the Lambda result out. */
 export type PhaseFunction = (payload: unknown) => Promise<unknown>;
@@ -52,6 +42,8 @@ export interface LocalWorkflowOptions {
   readonly definitionPath?: URL | string;
   /** Milliseconds every retry waits locally instead of the ASL's IntervalSeconds. @default 250 */
   readonly retryIntervalMs?: number;
+  /** How long close() waits for aborted executions and their still-running phase handlers. @default 10000 */
+  readonly closeTimeoutMs?: number;
 }
 
 export interface ExecutionStats {
@@ -73,44 +65,29 @@ interface Running {
   pending?: { generation: number; reason: string };
 }
 
+/** What a step of a closed workflow fails with (and what close() fails the steps waiting for a machine with). */
+function closedError(): Error {
+  return Object.assign(new Error('local workflow closed'), { name: 'States.Runtime' });
+}
+
+/** Marks a promise handled (a rejection nobody awaits no longer kills the process) and returns it unchanged. */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
 interface Waiter {
   resolve: (output: unknown) => void;
   reject: (error: Error) => void;
 }
 
-function substitutionNames(definition: string): string[] {
-  return [...new Set([...definition.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]!))];
-}
-
-/** Collects the Task states of a definition (including those inside Map item processors), with their Resource. */
-function taskStates(def: { States: Record<string, unknown> }, out: Map<string, string> = new Map()): Map<string, string> {
-  for (const [name, raw] of Object.entries(def.States)) {
-    const state = raw as { Type: string; Parameters?: { FunctionName?: string }; ItemProcessor?: { States: Record<string, unknown> }; Iterator?: { States: Record<string, unknown> } };
-    if (state.Type === 'Task') out.set(name, state.Parameters?.FunctionName ?? '');
-    const inner = state.ItemProcessor ?? state.Iterator;
-    if (inner) taskStates(inner, out);
-  }
-  return out;
-}
-
 /**
- * Rewrites `TimeoutSecondsPath: $.x` to `$.Payload.x` on Lambda tasks whose Payload carries `x.$: $.x`, so that the
- * interpreter (which resolves the path after Parameters) reads the value AWS reads (before Parameters).
+ * Runs rollout executions in-process. One execution per cluster at a time.
+ *
+ * Note: no promise this class creates can reject unobserved, before or after close() (issue 16): a step's promise is
+ * marked handled before the interpreter gets it (the interpreter drops the steps of an aborted execution), a waiter
+ * as soon as it exists, and an execution's `done` never rejects.
  */
-export function bridgeTimeoutPaths(def: { States: Record<string, unknown> }): void {
-  for (const raw of Object.values(def.States)) {
-    const state = raw as { Type: string; TimeoutSecondsPath?: string; Parameters?: { Payload?: Record<string, unknown> }; ItemProcessor?: { States: Record<string, unknown> }; Iterator?: { States: Record<string, unknown> } };
-    const path = state.TimeoutSecondsPath;
-    if (state.Type === 'Task' && path?.startsWith('$.') && state.Parameters?.Payload) {
-      const top = path.slice(2).split('.')[0]!;
-      if (state.Parameters.Payload[`${top}.$`] === `$.${top}`) state.TimeoutSecondsPath = `$.Payload.${path.slice(2)}`;
-    }
-    const inner = state.ItemProcessor ?? state.Iterator;
-    if (inner) bridgeTimeoutPaths(inner);
-  }
-}
-
-/** Runs rollout executions in-process. One execution per cluster at a time. */
 export class LocalWorkflow implements Workflow {
   private readonly machine: StateMachine;
   private readonly handlers: Record<string, (input: unknown) => Promise<unknown>>;
@@ -121,28 +98,21 @@ export class LocalWorkflow implements Workflow {
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly stats: ExecutionStats[] = [];
   private closed = false;
+  private closing: Promise<void> | undefined;
 
   constructor(private readonly options: LocalWorkflowOptions) {
-    const text = readFileSync(options.definitionPath ?? DEFAULT_DEFINITION_PATH, 'utf8');
-    for (const name of substitutionNames(text)) {
-      if (!options.functions[name]) throw new Error(`local workflow: no phase function for \${${name}}`);
-    }
-    const resolved = text.replace(/\$\{(\w+)\}/g, (_m, name: string) => `arn:aws:lambda:local:000000000000:function:${name}`);
-    const definition = JSON.parse(resolved) as StateMachineDefinition;
-    bridgeTimeoutPaths(definition as unknown as { States: Record<string, unknown> });
+    const { definition, tasks } = loadDefinition(options.definitionPath ?? DEFAULT_DEFINITION_PATH, new Set(Object.keys(options.functions)));
     // The constructor validates (70–190 ms) and mutates its argument: build once, from a fresh parse.
     this.machine = new StateMachine(definition, { validationOptions: { checkArn: false, checkPaths: true } } as never);
-    const tasks = taskStates(JSON.parse(resolved) as { States: Record<string, unknown> });
     this.handlers = {};
     this.retryOverrides = {};
-    for (const [state, arn] of tasks) {
-      const fnName = arn.split(':').pop()!;
+    for (const [state, fnName] of tasks) {
       const fn = options.functions[fnName]!;
       this.retryOverrides[state] = options.retryIntervalMs ?? 250;
       this.handlers[state] = (input: unknown) => {
-        if (this.closed) return Promise.reject(Object.assign(new Error('local workflow closed'), { name: 'States.Runtime' }));
+        if (this.closed) return handled(Promise.reject(closedError()));
         const running = this.invoke(state, fn, input);
-        const tracked = running.catch(() => undefined);
+        const tracked = running.catch(() => undefined); // also marks `running` handled
         this.inflight.add(tracked);
         void tracked.finally(() => this.inflight.delete(tracked));
         return running;
@@ -156,10 +126,9 @@ export class LocalWorkflow implements Workflow {
     // .waitForTaskToken: hand the handler a token of our own and wait until someone sends success for it.
     const intent = payload.intent as { machine?: { name?: string } } | undefined;
     const token = `local/${String(payload.execution)}/${intent?.machine?.name ?? 'machine'}/${randomUUID()}`;
-    const waited = new Promise<unknown>((resolve, reject) => this.waiters.set(token, { resolve, reject }));
-    // Note: close() may reject the waiter while the handler is still running, before anything awaits `waited`;
-    // without a handler attached now, that rejection is unhandled and kills the process (issue 16).
-    waited.catch(() => undefined);
+    // Note: close() may reject the waiter while the handler is still running, before anything awaits it; without a
+    // handler attached now, that rejection is unhandled and kills the process (issue 16).
+    const waited = handled(new Promise<unknown>((resolve, reject) => this.waiters.set(token, { resolve, reject })));
     try {
       await fn({ ...payload, taskToken: token });
       return await waited;
@@ -181,6 +150,8 @@ export class LocalWorkflow implements Workflow {
       // Held by an execution of a previous process: it is dead, since executions die with their process.
       await this.options.store.releaseLease(request.cluster, lease.holder);
     }
+    // Note: close() may have run during the reads above; an execution started now would outlive it.
+    if (this.closed) throw new Error('local workflow is closed');
     const executionName = `${request.cluster}-g${request.generation}-${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
     const stat: ExecutionStats = { name: executionName, cluster: request.cluster, transitions: 0, invocations: 0, status: 'RUNNING', startedAt: Date.now() };
     this.stats.push(stat);
@@ -200,25 +171,26 @@ export class LocalWorkflow implements Workflow {
         }
       }
     })().catch(() => undefined);
-    const done = execution.result
-      .then(() => {
+    const finish = async (): Promise<void> => {
+      try {
+        await execution.result;
         stat.status = 'SUCCEEDED';
-      })
-      .catch((error: unknown) => {
+      } catch (error) {
         stat.status = this.closed ? 'ABORTED' : 'FAILED';
         if (!this.closed) this.options.log.warn('rollout execution failed', { execution: executionName, error });
-      })
-      .finally(async () => {
-        await countEvents;
-        stat.finishedAt = Date.now();
-        const entry = this.running.get(request.cluster);
-        this.running.delete(request.cluster);
-        if (entry?.pending && !this.closed) {
-          await this.startRollout({ cluster: request.cluster, generation: entry.pending.generation, reason: entry.pending.reason }).catch((error: unknown) =>
-            this.options.log.warn('could not restart rollout', { cluster: request.cluster, error }),
-          );
-        }
-      });
+      }
+      await countEvents;
+      stat.finishedAt = Date.now();
+      const entry = this.running.get(request.cluster);
+      this.running.delete(request.cluster);
+      if (entry?.pending && !this.closed) {
+        await this.startRollout({ cluster: request.cluster, generation: entry.pending.generation, reason: entry.pending.reason }).catch((error: unknown) =>
+          this.options.log.warn('could not restart rollout', { cluster: request.cluster, error }),
+        );
+      }
+    };
+    // `done` never rejects: settle() and close() await it, and nobody may be awaiting it when it settles.
+    const done = finish().catch((error: unknown) => this.options.log.error('rollout bookkeeping failed', { execution: executionName, error }));
     this.running.set(request.cluster, { executionName, abort: execution.abort, done });
     this.options.log.info('rollout started', { cluster: request.cluster, execution: executionName, reason: request.reason });
     return { executionName, started: true };
@@ -260,15 +232,31 @@ export class LocalWorkflow implements Workflow {
     return this.stats;
   }
 
-  /** Stops every execution (the process is shutting down). */
-  async close(): Promise<void> {
+  /**
+   * Stops every execution (the process is shutting down). Safe to call again: every call waits for the first.
+   *
+   * Note: the order matters. `closed` first, so that no step starts and no execution is started; then the
+   * executions are aborted, so that no step runs after the one it is in; then the steps waiting for a machine
+   * fail with `States.Runtime` (their handlers may still run: they are waited for, at most `closeTimeoutMs`).
+   */
+  close(): Promise<void> {
+    this.closing ??= this.stop();
+    return this.closing;
+  }
+
+  private async stop(): Promise<void> {
     this.closed = true;
-    for (const w of this.waiters.values()) w.reject(Object.assign(new Error('local workflow closed'), { name: 'States.Runtime' }));
-    this.waiters.clear();
     const all = [...this.running.values()];
     for (const r of all) r.abort();
-    await Promise.all(all.map((r) => r.done.catch(() => undefined)));
-    // Handlers of aborted executions may still be talking to the store: let them finish (bounded).
-    await Promise.race([Promise.all([...this.inflight]), new Promise((r) => setTimeout(r, 10_000).unref())]);
+    for (const w of this.waiters.values()) w.reject(closedError());
+    this.waiters.clear();
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.closeTimeoutMs ?? 10_000)));
+    try {
+      // Handlers of aborted executions may still be talking to the store: let them finish (bounded).
+      await Promise.race([Promise.all([...all.map((r) => r.done), ...this.inflight]), bound]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

@@ -1,14 +1,23 @@
 /**
  * `npm run bench --quick`, in-process: every benchmark still runs and prints every figure with its bound and
- * ratio. Checks the output's shape (names, units, bounds, finite numbers), never a speed.
+ * ratio. Checks the output's shape (names, units, bounds, finite numbers), never a speed. Then what keeps one failing
+ * or hanging benchmark from ending the run (issue 16), with stand-in groups and rollout cases.
  */
-import { BENCHMARKS, parseArgs, runBenchmarks, runGroup, type BenchFailure, type BenchResults } from '../../bench/run.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BENCHMARKS, GROUPS, parseArgs, resultLine, rolloutFigures, runBenchmarks, type BenchGroup, type BenchResults, type GroupContext } from '../../bench/run.js';
+import { guard, isFailed } from '../../bench/figure-guard.js';
 import { figure, formatFigure, median, percentile } from '../../bench/lib/figure.js';
+import { caseLabel, rolloutCases, type RolloutCase, type RolloutRun } from '../../bench/rollout.js';
+import { openLocalStacks, startLocalStack } from '../../infra/local/stack.js';
 import { awsHistoryEvents, largestSafePool, worstExecutionEvents } from '../../bench/history.js';
 import { coveredMs } from '../../bench/lib/instrument.js';
 
 /** Figure name patterns and units each benchmark must print. */
 const EXPECTED: readonly [string, RegExp, string][] = [
+  ['cold-start size', /^cold\.size\./, 'KB'],
+  ['cold-start init', /^cold\.init\./, 'ms'],
   ['rollout overhead', /^rollout\.overhead\.\d+\+\d+\.boot[\d.]+s$/, '× bound'],
   ['transitions per machine', /^cost\.transitionsPerMachine\./, 'transitions'],
   ['invocations per machine', /^cost\.invocationsPerMachine$/, 'invocations'],
@@ -87,12 +96,17 @@ describe('parseArgs', () => {
     [['--quick'], { quick: true }],
     [[], { quick: false }],
     [['--only', 'api,sweep', '--out', '/tmp/x.json'], { quick: false, only: ['api', 'sweep'], out: '/tmp/x.json' }],
+    [['--timeout-seconds', '90'], { quick: false, timeoutSeconds: 90 }],
   ])('parses %j', (argv, expected) => {
     expect(parseArgs(argv)).toEqual(expected);
   });
 
   it('fails when --only names an unknown benchmark', () => {
     expect(() => parseArgs(['--only', 'rollout,nope'])).toThrow(/unknown benchmark "nope"; known: rollout, cost/);
+  });
+
+  it.each([['0'], ['ten'], ['-5']])('fails when --timeout-seconds is %s', (value) => {
+    expect(() => parseArgs(['--timeout-seconds', value])).toThrow(`--timeout-seconds: must be a positive number of seconds, got "${value}"`);
   });
 
   it('knows seven benchmark groups', () => {
@@ -148,21 +162,111 @@ describe('bench helpers', () => {
   });
 });
 
-describe('runGroup', () => {
-  it('records a benchmark that throws with its cause and lets the next one run', async () => {
+describe('runBenchmarks when a benchmark fails', () => {
+  const ok = figure('x.y', 1, 'ms', 2, 'max', 'bound');
+  const closed = () => Object.assign(new Error('local workflow closed'), { name: 'States.Runtime' });
+
+  it('records a group that throws, or hangs past its limit, as a failed figure with its cause and runs the next', async () => {
     // Prepare
-    const failures: BenchFailure[] = [];
-    const ok = figure('x.y', 1, 'ms', 2, 'max', 'bound');
+    const groups: BenchGroup[] = [
+      { name: 'throws', run: async () => Promise.reject(closed()) },
+      { name: 'hangs', run: () => new Promise(() => undefined) },
+      { name: 'works', run: async () => [ok] },
+    ];
 
     // Act
-    const first = await runGroup('rollout', failures, async () => {
-      throw Object.assign(new Error('local workflow closed'), { name: 'States.Runtime' });
-    });
-    const second = await runGroup('api', failures, async () => [ok]);
+    const results = await runBenchmarks({ quick: true, groups, timeoutSeconds: 0.2 });
 
     // Assess
-    expect(first).toEqual([]);
-    expect(second).toEqual([ok]);
-    expect(failures).toEqual([{ benchmark: 'rollout', cause: 'States.Runtime: local workflow closed' }]);
+    expect(results.figures.map((f) => [f.name, isFailed(f)])).toEqual([['throws', true], ['hangs', true], ['x.y', false]]);
+    expect(results.failures).toEqual([
+      { benchmark: 'throws', cause: 'States.Runtime: local workflow closed' },
+      { benchmark: 'hangs', cause: 'BenchTimeoutError: hangs: no result after 0.2 s (the limit; --timeout-seconds raises it)' },
+    ]);
+  });
+
+  it('fails the groups computed from the rollouts, saying why, when every rollout case failed', async () => {
+    // Prepare
+    const groups: BenchGroup[] = [
+      { name: 'rollout', limitsItsCases: true, run: async () => Promise.reject(new Error('boom')) },
+      { name: 'cost', needsRollouts: true, run: async () => [ok] },
+    ];
+
+    // Act
+    const results = await runBenchmarks({ quick: true, groups, only: ['cost'] });
+
+    // Assess
+    expect(results.failures).toEqual([
+      { benchmark: 'rollout', cause: 'Error: boom' },
+      { benchmark: 'cost', cause: 'Error: no rollout run to compute from (see the failed rollout figures)' },
+    ]);
+  });
+
+  it('stores a failed figure as one that has no value and is not met, and prints it as FAILED with its cause', async () => {
+    const { failures, figures } = await runBenchmarks({ quick: true, groups: [{ name: 'throws', run: async () => Promise.reject(closed()) }] });
+
+    expect(JSON.parse(JSON.stringify(figures[0]))).toMatchObject({ name: 'throws', value: null, ok: false, failed: true, cause: failures[0]!.cause });
+    expect(resultLine(figures[0]!)).toBe('throws: FAILED (States.Runtime: local workflow closed)');
+    expect(resultLine(ok)).toBe(formatFigure(ok));
+  });
+
+  it('reports each rollout case on its own: a failed case is one failed figure, the others count and feed the next groups', async () => {
+    // Prepare
+    const context: GroupContext = { bench: { quick: false }, selected: new Set(['rollout']), timeoutMs: 200, runs: [] };
+    const cases = rolloutCases(false).map(caseLabel);
+    const [throws, hangs] = [cases[1]!, cases.at(-1)!];
+    const runCase = async (c: RolloutCase) => {
+      if (caseLabel(c) === throws) throw closed();
+      if (caseLabel(c) === hangs) return new Promise<RolloutRun>(() => undefined);
+      return { label: caseLabel(c) } as RolloutRun;
+    };
+    const figuresOf = (runs: readonly RolloutRun[]) => runs.map((r) => figure(`rollout.overhead.${r.label}`, 1, '× bound', 1.05, 'max', 'target'));
+
+    // Act
+    const figures = await rolloutFigures(context, { runCase, figuresOf });
+
+    // Assess
+    const expected = cases.map((c) => `rollout.overhead.${c}${c === throws ? ': States.Runtime' : c === hangs ? ': BenchTimeoutError' : ''}`);
+    expect(figures.map((f) => (isFailed(f) ? `${f.name}: ${f.cause.split(':')[0]}` : f.name))).toEqual(expected);
+    expect(context.runs.map((r) => r.label)).toEqual(cases.filter((c) => c !== throws && c !== hangs));
+  });
+
+  it('fills the runs the next groups compute from with the cases that succeeded', async () => {
+    const context: GroupContext = { bench: { quick: true }, selected: new Set(['cost']), timeoutMs: 1000, runs: [] };
+    const run = { label: 'template' } as unknown as RolloutRun;
+
+    const figures = await rolloutFigures(context, { runCase: async () => run, figuresOf: () => [figure('unexpected', 1, 'x', 1, 'max', 'b')] });
+
+    expect(figures).toEqual([]); // the template upgrade of dependants yields no figure 1 unless it fails
+    expect(context.runs).toEqual([run]);
+  });
+
+  it('closes the local stack a figure left running when it timed out', async () => {
+    // Prepare
+    const home = mkdtempSync(join(tmpdir(), 'capstan-guard-'));
+    let started: unknown;
+    const hang = async () => {
+      started = await startLocalStack({ persist: false, home, reconcileSeconds: 0 });
+      return new Promise<never>(() => undefined);
+    };
+
+    try {
+      // Act
+      const result = await guard('hangs', 8000, hang); // room for the stack to start on a loaded machine
+
+      // Assess
+      expect(result.ok).toBe(false);
+      expect(started).toBeDefined();
+      expect(openLocalStacks()).not.toContain(started);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 40_000);
+});
+
+describe('benchmark groups', () => {
+  it('lists every group once, in the order of BENCHMARKS', () => {
+    expect(GROUPS.map((g) => g.name)).toEqual([...BENCHMARKS]);
+    expect(new Set(BENCHMARKS).size).toBe(BENCHMARKS.length);
   });
 });
