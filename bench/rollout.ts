@@ -1,19 +1,23 @@
 /**
  * Figure 1, rollout overhead: upgrade wall time ÷ the lower bound the pacing rules allow, both from the same run.
  *
- * The lower bound: the planner's own whole-rollout simulation (`simulateRollout`) replayed with this run's
- * measured median boot (record createdAt → readyAt) and median retirement (drainStartedAt → deletedAt). The
- * planner never overlaps a machine's boot with another's drain, so each step is create → Ready → drain → delete:
- * control-plane replicas one at a time, then every pool in parallel in ceil(replicas / maxSurge) steps
- * (maxUnavailable 0), i.e. bound = steps × (boot + drain). Whatever the wall time exceeds that by is Capstan's:
- * plan steps, the Map state's barrier, callback and event-loop latency.
+ * The lower bound is the per-pool critical path of the times this run actually drew (bench/lib/critical-path.ts):
+ * every replaced machine's measured boot (record createdAt → readyAt) and retirement (drainStartedAt → deletedAt);
+ * control-plane replicas one at a time, then each pool its own chain of maxSurge-wide waves, a wave lasting as long
+ * as its slowest boot plus its slowest retirement (maxUnavailable 0). Whatever the wall time exceeds that by is
+ * Capstan's: plan steps, the Map state's barrier, callback and event-loop latency. The former bound, the planner's
+ * `simulateRollout` at the median times (steps × (boot + drain)), is kept beside it as `medianBoundMs`.
  *
- * The same runs feed figure 2 (what each replaced machine costs) and figure 6 (history events per wave).
+ * Cases run at fixed boots (1 s, 5 s) and at EC2-shaped boots scaled down to a 3 s median (`bootSpread: 'ec2'`,
+ * seeded: the same machines draw the same times on every run). The same runs feed figure 2 (what each replaced
+ * machine costs), figure 6 (history events per wave) and the peer figures (bench/peers.ts).
  */
 import { performance } from 'node:perf_hooks';
 import type { Cluster } from '../functions/domain/cluster.js';
 import type { Machine } from '../functions/domain/machine.js';
 import { simulateRollout } from '../functions/domain/planner/index.js';
+import type { DurationSpread } from '../providers/local/local-options.js';
+import { criticalPath, rolloutTimes, type CriticalPath, type RolloutTimes } from './lib/critical-path.js';
 import { figure, median, type BenchOptions, type Figure } from './lib/figure.js';
 import { countDynamo, countProvider, recordExecutions, type DynamoCounts, type RecordedExecution } from './lib/instrument.js';
 import { clusterDoc, startBenchStack, waitConverged } from './lib/stack.js';
@@ -23,9 +27,16 @@ export interface RolloutCase {
   readonly controlPlane: number;
   readonly workers: number;
   readonly maxSurge: number;
+  /** The median when `bootSpread` is set. */
   readonly bootMs: number;
-  /** Per simulated pod (each machine has 5). */
+  /** Per simulated pod (each machine has 5); the median when `drainSpread` is set. */
   readonly drainMsPerPod: number;
+  /** How boots spread (CAPSTAN_LOCAL_BOOT_SPREAD). @default 0: every machine boots in exactly `bootMs` */
+  readonly bootSpread?: DurationSpread;
+  /** How evictions spread, a log-normal sigma (CAPSTAN_LOCAL_DRAIN_SPREAD). @default 0 */
+  readonly drainSpread?: number;
+  /** Seed of the draws (CAPSTAN_LOCAL_SEED). @default 1 */
+  readonly seed?: number;
 }
 
 /** The target of figure 1. */
@@ -36,7 +47,13 @@ export interface RolloutRun {
   readonly label: string;
   readonly case: RolloutCase;
   readonly wallMs: number;
+  /** The per-pool critical path of the drawn times (`criticalPath.totalMs`). */
   readonly lowerBoundMs: number;
+  readonly criticalPath: CriticalPath;
+  /** Every replaced machine's measured boot and retirement, by pool (the peers replay them). */
+  readonly times: RolloutTimes;
+  /** The former bound: `simulateRollout` at the median boot and retirement, steps × (boot + drain). */
+  readonly medianBoundMs: number;
   /** Sequential create→ready→drain→delete steps the pacing rules force. */
   readonly steps: number;
   readonly waves: number;
@@ -65,12 +82,25 @@ export function rolloutCases(quick: boolean): RolloutCase[] {
     { controlPlane: 3, workers: 30, maxSurge: 3 },
     { controlPlane: 5, workers: 100, maxSurge: 10 },
   ];
-  return [1000, 5000].flatMap((bootMs) => sizes.map((s) => ({ ...s, bootMs, drainMsPerPod: 100 })));
+  const fixed = [1000, 5000].flatMap((bootMs) => sizes.map((s) => ({ ...s, bootMs, drainMsPerPod: 100 })));
+  // EC2's shape (p10 0.73×, p90 1.38×, a tail to 10×) at a 3 s median, evictions log-normal σ 0.5: minutes, not hours.
+  const spread = sizes.map((s) => ({ ...s, bootMs: 3000, drainMsPerPod: 100, bootSpread: 'ec2' as const, drainSpread: 0.5, seed: 1 }));
+  return [...fixed, ...spread];
 }
 
-/** `3+30.boot1s` */
+/** `3+30.boot1s`, `3+30.boot3s.ec2` (a spread boot: its median and shape). */
 export function caseLabel(c: RolloutCase): string {
-  return `${c.controlPlane}+${c.workers}.boot${c.bootMs / 1000}s`;
+  const spread = c.bootSpread ? `.${c.bootSpread === 'ec2' ? 'ec2' : `sigma${c.bootSpread}`}` : '';
+  return `${c.controlPlane}+${c.workers}.boot${c.bootMs / 1000}s${spread}`;
+}
+
+/** The provider settings of a case that only the environment carries through `startLocalStack`. */
+function caseEnv(c: RolloutCase): Record<string, string> {
+  return {
+    ...(c.bootSpread ? { CAPSTAN_LOCAL_BOOT_SPREAD: String(c.bootSpread) } : {}),
+    ...(c.drainSpread ? { CAPSTAN_LOCAL_DRAIN_SPREAD: String(c.drainSpread) } : {}),
+    ...(c.seed !== undefined ? { CAPSTAN_LOCAL_SEED: String(c.seed) } : {}),
+  };
 }
 
 function pairDurations(events: RecordedExecution['events'], stateName: string): { start: number; end: number }[] {
@@ -128,13 +158,9 @@ function profileOf(executions: readonly RecordedExecution[], wallMs: number, low
 export async function runRolloutCase(c: RolloutCase, log: (line: string) => void = () => undefined): Promise<RolloutRun> {
   const label = caseLabel(c);
   const name = `bench-${c.controlPlane}-${c.workers}`;
-  // Machines of the initial create boot fast (bench-only: the provider's boot time is read at create time), so the
-  // run spends its minutes on the upgrade being measured.
-  const stack = await startBenchStack({ bootMs: c.bootMs, drainMsPerPod: c.drainMsPerPod, settings: { pollSeconds: 1 } });
-  const provider = stack.provider as unknown as { bootMs: number };
+  const stack = await startBenchStack({ bootMs: c.bootMs, drainMsPerPod: c.drainMsPerPod, settings: { pollSeconds: 1 }, env: caseEnv(c) });
   const recorder = recordExecutions();
   try {
-    provider.bootMs = Math.min(c.bootMs, 200);
     const spec = {
       controlPlane: { replicas: c.controlPlane },
       workers: [{ name: 'md-0', replicas: c.workers, rollout: { maxSurge: c.maxSurge, maxUnavailable: 0 } }],
@@ -142,9 +168,9 @@ export async function runRolloutCase(c: RolloutCase, log: (line: string) => void
     };
     const put = await stack.call('PUT', `/v1/clusters/${name}`, clusterDoc(name, spec));
     if (put.status !== 201) throw new Error(`bench: PUT ${name} → ${put.status} ${JSON.stringify(put.body)}`);
-    await waitConverged(stack, name, 300_000);
+    // As long as the upgrade may take: on a loaded 2-core machine creating 5+100 took over 5 min.
+    await waitConverged(stack, name, 900_000);
     log(`  ${label}: created`);
-    provider.bootMs = c.bootMs;
 
     const before = await stack.deps.store.listMachines(name);
     const dynamo = countDynamo(stack.dynamo.client);
@@ -171,8 +197,9 @@ export async function runRolloutCase(c: RolloutCase, log: (line: string) => void
       { bootSeconds: medianBootMs / 1000, drainSeconds: medianDrainMs / 1000, maxSteps: 2000 },
     );
     if (sim.outcome !== 'Done') throw new Error(`bench: simulation of ${label} ended ${sim.outcome}`);
-    const steps = sim.waves.filter((w) => w.creates.length).length;
-    const lowerBoundMs = sim.estimatedSeconds * 1000;
+    const times = rolloutTimes(cluster.spec, before, all);
+    const path = criticalPath(times);
+    const lowerBoundMs = path.totalMs;
     const executions = stack.workflow.executions().filter((e) => e.cluster === name && e.name.startsWith(`${name}-g2-`));
     const recorded = recorder.counts.filter((e) => e.name.startsWith(`${name}-g2-`));
     log(`  ${label}: upgraded in ${Math.round(wallMs)} ms (bound ${Math.round(lowerBoundMs)} ms)`);
@@ -181,7 +208,10 @@ export async function runRolloutCase(c: RolloutCase, log: (line: string) => void
       case: c,
       wallMs,
       lowerBoundMs,
-      steps,
+      criticalPath: path,
+      times,
+      medianBoundMs: sim.estimatedSeconds * 1000,
+      steps: path.steps,
       waves: sim.waves.length,
       medianBootMs,
       medianDrainMs,
@@ -208,6 +238,9 @@ export function overheadFigures(runs: readonly RolloutRun[]): Figure[] {
     figure(`rollout.overhead.${r.label}`, r.wallMs / r.lowerBoundMs, '× bound', OVERHEAD_TARGET, 'max', 'target', {
       wallMs: Math.round(r.wallMs),
       lowerBoundMs: Math.round(r.lowerBoundMs),
+      controlPlaneMs: Math.round(r.criticalPath.controlPlaneMs),
+      poolMs: Object.fromEntries(Object.entries(r.criticalPath.poolMs).map(([p, ms]) => [p, Math.round(ms)])),
+      medianBoundMs: Math.round(r.medianBoundMs),
       steps: r.steps,
       waves: r.waves,
       medianBootMs: Math.round(r.medianBootMs),

@@ -23,6 +23,7 @@ import { causeOf, closeLocalStacks, failedFigure, guard, guardFigures, isFailed 
 import { historyFigures } from './history.js';
 import { runLatencyBench } from './latency.js';
 import { formatFigure, type BenchOptions, type Figure } from './lib/figure.js';
+import { peerFigures } from './peers.js';
 import { caseLabel, overheadFigures, rolloutCases, runRolloutCase, type RolloutCase, type RolloutRun } from './rollout.js';
 import { runSweepBench } from './sweep-bench.js';
 
@@ -89,7 +90,7 @@ export interface RolloutSeams {
  * Figure 1: every case on its own limit, so that one slow or failing case is one failed figure and the others
  * still count (and feed the groups after).
  */
-export async function rolloutFigures(context: GroupContext, seams: RolloutSeams = { runCase: runRolloutCase, figuresOf: overheadFigures }): Promise<Figure[]> {
+export async function rolloutFigures(context: GroupContext, seams: RolloutSeams = { runCase: runRolloutCase, figuresOf: (runs) => [...overheadFigures(runs), ...peerFigures(runs)] }): Promise<Figure[]> {
   const asked = context.selected.has('rollout');
   const figures: Figure[] = [];
   for (const c of asked ? rolloutCases(context.bench.quick) : [TEMPLATE_CASE]) {

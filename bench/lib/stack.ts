@@ -15,10 +15,31 @@ export interface BenchStack extends LocalStack {
   destroy(): Promise<void>;
 }
 
+/** Options of `startBenchStack`. */
+export interface BenchStackOptions extends LocalStackOptions {
+  /**
+   * Environment variables set while the stack starts, then restored: settings the local provider reads only from
+   * the environment through `startLocalStack` (e.g. `CAPSTAN_LOCAL_BOOT_SPREAD`, `CAPSTAN_LOCAL_SEED`).
+   * @default none
+   */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 /** Starts a stack in a temp home with the reconcile timer off. */
-export async function startBenchStack(options: LocalStackOptions = {}): Promise<BenchStack> {
+export async function startBenchStack(options: BenchStackOptions = {}): Promise<BenchStack> {
   const home = mkdtempSync(join(tmpdir(), 'capstan-bench-'));
-  const stack = await startLocalStack({ persist: false, reconcileSeconds: 0, ...options, home });
+  const { env = {}, ...stackOptions } = options;
+  const saved = Object.keys(env).map((k) => [k, process.env[k]] as const);
+  Object.assign(process.env, env);
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack({ persist: false, reconcileSeconds: 0, ...stackOptions, home });
+  } finally {
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
   const call: BenchStack['call'] = async (method, path, body, headers = {}) => {
     const init: RequestInit = { method, headers: { authorization: `Bearer ${stack.token}`, ...headers } };
     if (body !== undefined) {

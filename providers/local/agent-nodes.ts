@@ -12,6 +12,7 @@ import type { Clock } from '../../functions/domain/ports.js';
 import type { DrainResult, NodeHealth, NodeStatus } from '../../functions/domain/provider.js';
 import { mapLimit } from '../../functions/core/map-limit.js';
 import { callAgent, type AgentView } from './agent-client.js';
+import { medianMs, type DrainTime } from './local-options.js';
 import { nodeDeleted } from './machine-cleanup.js';
 import { isAgentAlive, listSubdirs, readMachineFile, waitForExit, type LocalLayout, type MachineFile } from './machine-dir.js';
 import { NodeMonitor } from './node-monitor.js';
@@ -45,8 +46,8 @@ export interface AgentNodesOptions {
   readonly agentTimeoutMs: number;
   /** How long an agent may go without answering before its node reads Ready=Unknown. */
   readonly nodeMonitorGraceMs: number;
-  /** How long evicting one simulated pod takes (sets the drain poll interval). */
-  readonly drainMsPerPod: number;
+  /** How long evicting one simulated pod takes (its median sets the drain poll interval). */
+  readonly drainMsPerPod: DrainTime;
 }
 
 /**
@@ -144,7 +145,7 @@ export class AgentNodes {
   async drain(file: MachineFile, request: { readonly timeoutSeconds: number; readonly force: boolean }): Promise<DrainResult> {
     const deadline = performance.now() + Math.max(0, request.timeoutSeconds) * 1000;
     let view = await this.ask(file, 'POST', '/drain', { force: request.force });
-    const pollMs = Math.min(100, Math.max(10, Math.floor(this.options.drainMsPerPod / 2)));
+    const pollMs = Math.min(100, Math.max(10, Math.floor(medianMs(this.options.drainMsPerPod) / 2)));
     for (;;) {
       if (!view || view.dying) {
         await waitForExit(file.pid ?? 0, file.name, 1000);

@@ -7,7 +7,7 @@
 //
 // Life of an agent:
 //   start ── listen on 127.0.0.1:0, write pid+port into machine.json
-//     ├─ bootMs later: node registers, 5 pods scheduled, Ready (unless neverBoot)
+//     ├─ bootMs later (drawn per machine by the provider): node registers, 5 pods scheduled, Ready (unless neverBoot)
 //     │    └─ POST bootstrap.callbackUrl with `Authorization: Bearer <token>` until 2xx/4xx (backoff), then forget the token
 //     ├─ GET /healthz · POST /cordon · POST /drain {force} · POST /fault {…}
 //     └─ exits on SIGTERM/SIGINT, or within ~300 ms of its state directory disappearing.
@@ -41,6 +41,12 @@ const machine = args.machine ?? '?';
 const bootMs = Number(args.bootMs ?? 2000);
 const drainMsPerPod = Number(args.drainMsPerPod ?? 200);
 const podCount = Number(args.pods ?? 5);
+/** The k-th eviction's time (ms), drawn per machine by the provider (`evictMs=a,b,…`); drainMsPerPod when absent. */
+const evictMs = (args.evictMs ?? '').split(',').filter(Boolean).map(Number);
+/** How long our evicted `web` pod takes to be back elsewhere; above 0 a PodDisruptionBudget covers it. */
+const pdbRestartMs = Number(args.pdbRestartMs ?? 0);
+let evictions = 0;
+const nextEvictionMs = () => evictMs[evictions] ?? drainMsPerPod;
 const DIR_CHECK_MS = 300;
 
 // Setting the title rewrites /proc/<pid>/cmdline on Linux: keep the identity in it.
@@ -375,17 +381,43 @@ function blockedPods() {
   return state.pods.filter((p) => p === PDB_POD);
 }
 
-/** Evicts one evictable pod per drainMsPerPod; force deletes everything at once. */
+/**
+ * The PodDisruptionBudget of the cluster's `web` pods (maxUnavailable 1; only with pdbRestartMs): one may be
+ * disrupted at a time, until it is back. Claims are files `.pdb-web.<n>` in the cluster's machine directory (the
+ * API server's view): the highest n is the latest eviction and says when its pod is back; `link` creates claim n+1
+ * atomically, so two agents never both evict.
+ */
+function budgetAllowsEviction() {
+  if (!(pdbRestartMs > 0)) return true;
+  const parent = path.dirname(dir);
+  const tmp = path.join(dir, '.pdb-claim.tmp');
+  try {
+    const latest = Math.max(0, ...fs.readdirSync(parent).map((n) => Number(/^\.pdb-web\.(\d+)$/.exec(n)?.[1] ?? 0)));
+    if (latest > 0 && JSON.parse(fs.readFileSync(path.join(parent, `.pdb-web.${latest}`), 'utf8')).backAt > Date.now()) return false;
+    fs.writeFileSync(tmp, JSON.stringify({ machine, backAt: Date.now() + pdbRestartMs }));
+    fs.linkSync(tmp, path.join(parent, `.pdb-web.${latest + 1}`));
+    return true;
+  } catch {
+    return false; // another agent took claim n+1 (or the directory is going away): try again later
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+/** Evicts one evictable pod per eviction time (drawn, or drainMsPerPod); force deletes everything at once. */
 function drainTick() {
   if (!state.draining) return;
   if (state.force) {
     state.pods = [];
   } else {
     const blocked = new Set(blockedPods());
-    const next = state.pods.find((p) => !blocked.has(p));
-    if (next !== undefined) state.pods = state.pods.filter((p) => p !== next);
+    const next = state.pods.find((p) => !blocked.has(p) && (p !== PDB_POD || budgetAllowsEviction()));
+    if (next !== undefined) {
+      state.pods = state.pods.filter((p) => p !== next);
+      evictions++;
+    }
   }
-  if (state.pods.length > 0) setTimeout(drainTick, drainMsPerPod);
+  if (state.pods.length > 0) setTimeout(drainTick, nextEvictionMs());
   else state.draining = false;
 }
 
@@ -446,7 +478,7 @@ const server = http.createServer(async (req, res) => {
       if (body.force === true) state.force = true;
       if (!state.draining && state.pods.length > 0) {
         state.draining = true;
-        setTimeout(drainTick, state.force ? 0 : drainMsPerPod);
+        setTimeout(drainTick, state.force ? 0 : nextEvictionMs());
       }
       return send(res, 200, nodeView());
     }

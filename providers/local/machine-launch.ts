@@ -1,7 +1,8 @@
 /**
- * Launching a local machine: stage its directory, rename it into place (the lock against a second creator), spawn
- * the agent (providers/local/machine-agent.mjs) detached, and wait for it to report its pid and port. Also the etcd
- * mode of a new control-plane machine and `startOrphan`, which launches a machine no record knows.
+ * Launching a local machine: stage its directory, rename it into place (the lock against a second creator), draw its
+ * boot and drain times, spawn the agent (providers/local/machine-agent.mjs) detached, and wait for it to report its
+ * pid and port. Also the etcd mode of a new control-plane machine and `startOrphan`, which launches a machine no
+ * record knows.
  *
  * Its own file because this is the only code that starts processes: what a machine is started with (arguments,
  * environment, the 0600 bootstrap file) is read here in one place.
@@ -15,7 +16,7 @@ import type { MachineRole } from '../../functions/domain/machine.js';
 import { systemClock, type Clock } from '../../functions/domain/ports.js';
 import type { ProviderMachine } from '../../functions/domain/provider.js';
 import type { MachineFaultFlags } from './faults.js';
-import type { LocalEtcdSettings } from './local-options.js';
+import { drawMachineTimes, type BootTime, type DrainTime, type LocalEtcdSettings } from './local-options.js';
 import { LocalLayout, listSubdirs, readMachineFile, writeJsonAtomic, type MachineFile } from './machine-dir.js';
 import { stateOf, toProviderMachine } from './machine-listing.js';
 
@@ -47,8 +48,12 @@ export interface LaunchRequest {
   readonly failureDomain?: string;
   readonly bootstrap?: { readonly callbackUrl: string; readonly callbackToken: string };
   readonly faults: MachineFaultFlags;
-  readonly bootMs: number;
-  readonly drainMsPerPod: number;
+  /** Fixed, or the distribution this machine's boot time is drawn from (`drawMachineTimes`). */
+  readonly bootMs: BootTime;
+  /** Fixed, or the distribution this machine's eviction (and PDB restart) times are drawn from. */
+  readonly drainMsPerPod: DrainTime;
+  /** Keys the draws of a re-launch under the same name. @default 1 */
+  readonly bootAttempt?: number;
   readonly launchedAt: string;
   /** Control-plane machines: start a new etcd cluster, or join the live one. @default 'off' */
   readonly etcd?: EtcdLaunch;
@@ -90,6 +95,8 @@ export async function launch(layout: LocalLayout, request: LaunchRequest): Promi
     throw new ProviderUnavailableError(`local provider could not create ${dir}: ${(error as Error).message}`);
   }
 
+  // Drawn only by the launch that won the rename: an idempotent retry finds the agent that already has its times.
+  const times = drawMachineTimes(request.bootMs, request.drainMsPerPod, request.name, request.bootAttempt ?? 1);
   const child = spawn(
     process.execPath,
     [
@@ -100,8 +107,10 @@ export async function launch(layout: LocalLayout, request: LaunchRequest): Promi
       `uid=${request.clusterUid}`,
       `pool=${request.pool}`,
       `dir=${dir}`,
-      `bootMs=${request.bootMs}`,
-      `drainMsPerPod=${request.drainMsPerPod}`,
+      `bootMs=${times.bootMs}`,
+      `drainMsPerPod=${times.drainMsPerPod}`,
+      ...(times.evictMs ? [`evictMs=${times.evictMs.join(',')}`] : []),
+      ...(times.pdbRestartMs !== undefined ? [`pdbRestartMs=${times.pdbRestartMs}`] : []),
       `neverBoot=${request.faults.neverBoot ? 1 : 0}`,
       `dieDuringDrain=${request.faults.dieDuringDrain ? 1 : 0}`,
       `pdbBlocksDrain=${request.faults.pdbBlocksDrain ? 1 : 0}`,

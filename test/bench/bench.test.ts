@@ -16,6 +16,7 @@ import { coveredMs } from '../../bench/lib/instrument.js';
 
 /** Figure name patterns and units each benchmark must print. */
 const EXPECTED: readonly [string, RegExp, string][] = [
+  ['peer ratios', /^rollout\.peer\.(kops|eks|capi)\./, 'ms'],
   ['cold-start size', /^cold\.size\./, 'KB'],
   ['cold-start init', /^cold\.init\./, 'ms'],
   ['rollout overhead', /^rollout\.overhead\.\d+\+\d+\.boot[\d.]+s$/, '× bound'],
@@ -109,8 +110,8 @@ describe('parseArgs', () => {
     expect(() => parseArgs(['--timeout-seconds', value])).toThrow(`--timeout-seconds: must be a positive number of seconds, got "${value}"`);
   });
 
-  it('knows seven benchmark groups', () => {
-    expect(BENCHMARKS).toHaveLength(7);
+  it('knows eight benchmark groups', () => {
+    expect(BENCHMARKS).toEqual(['rollout', 'cost', 'latency', 'sweep', 'api', 'history', 'cli', 'cold']);
   });
 });
 
