@@ -11,7 +11,7 @@ import { nodeReadyStatus, type ProviderMachine, type ProviderScope } from '../do
 import { compareCluster, DRIFT_REASONS, groupByClusterUid, scopeKey, summarizeCluster, type ClusterSummary, type Drift, type DriftReason } from '../domain/reconcile/compare.js';
 import { orphanTerminatedEvent, planOrphans } from '../domain/reconcile/orphans.js';
 import { PROGRESS_DEADLINE_REASON, progressDeadline, progressDeadlineEvent } from '../domain/reconcile/progress.js';
-import { scopeOf } from '../domain/reconcile/scope.js';
+import { clusterScope } from '../domain/cluster.js';
 import { mapLimit } from './map-limit.js';
 import { rolloutDeadlineMetric, stdoutMetricSink, type MetricSink } from './metrics.js';
 import { updateCluster } from './records.js';
@@ -131,7 +131,7 @@ export async function sweepScope(
     if (!scope) {
       // Decision: one role per account-region, the first cluster's; with no cluster left, the registered one.
       const first = page.items[0];
-      scope = first ? scopeOf(first) : { provider: key.provider, account: key.account, region: key.region, ...(key.roleArn ? { roleArn: key.roleArn } : {}) };
+      scope = first ? clusterScope(first.spec) : { provider: key.provider, account: key.account, region: key.region, ...(key.roleArn ? { roleArn: key.roleArn } : {}) };
       try {
         listing = { scope, machines: await deps.providers.get(scope.provider).listMachines(scope) };
         byUid = groupByClusterUid(listing.machines);

@@ -5,7 +5,7 @@
  */
 import type { ProviderScopeKey, Store } from '../domain/ports.js';
 import { scopeKey } from '../domain/reconcile/compare.js';
-import { scopeOf } from '../domain/reconcile/scope.js';
+import { clusterScope } from '../domain/cluster.js';
 import { mapLimit } from './map-limit.js';
 import { sweepScope, type ScopeReport, type SweepChange, type SweepDeps, type SweepOptions, type SweepReport } from './sweep-scope.js';
 
@@ -19,7 +19,7 @@ export async function discoverScopes(store: Pick<Store, 'listClusters'>): Promis
   do {
     const page = await store.listClusters({ limit: 1000, ...(cursor ? { cursor } : {}) });
     for (const cluster of page.items) {
-      const key = scopeOf(cluster);
+      const key = clusterScope(cluster.spec);
       if (!found.has(scopeKey(key))) found.set(scopeKey(key), key);
     }
     cursor = page.next;

@@ -15,7 +15,7 @@
  *                                 └─ not found ─► sweepScope(drift only)
  */
 import { getDeps, type Deps } from '../adapters/deps.js';
-import { scopeOf } from '../domain/reconcile/scope.js';
+import { clusterScope } from '../domain/cluster.js';
 import { DEFAULT_SWEEP_OPTIONS, sweepScope } from '../core/sweep-scope.js';
 import { reconcileLostMachine, type TriggerResult } from './trigger.js';
 import { LOST_STATES } from '../domain/provider.js';
@@ -40,7 +40,7 @@ export async function instanceEvent(input: unknown, deps: Deps): Promise<Instanc
   const first = await deps.store.listClustersByScope(where, { limit: 1 });
   const sample = first.items[0];
   if (!sample) return { action: 'Ignored', reason: 'NoClusters' };
-  const scope = scopeOf(sample);
+  const scope = clusterScope(sample.spec);
   const provider = deps.providers.get('aws');
   const listed = await provider.listMachines(scope);
   const machine = listed.find((m) => m.providerId === id || m.providerId.endsWith(`/${id}`));

@@ -12,7 +12,7 @@
  * clean-up, cluster listings), scope-registry.ts (provider scopes) and event-log.ts (appends and pages of events).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Cluster } from '../../domain/cluster.js';
+import { clusterScope, type Cluster } from '../../domain/cluster.js';
 import { ConflictError, NotFoundError, StoreConflictError, ValidationError } from '../../domain/errors.js';
 import type { ClusterEvent, Machine, NewEvent } from '../../domain/machine.js';
 import type { Lease, Page, Principal, ProviderScopeKey, Store } from '../../domain/ports.js';
@@ -27,7 +27,7 @@ import {
 import { appendEvents, listEvents } from './event-log.js';
 import { K, N, S, clusterItem, leaseItem, machineItem, principalItem, readDoc, withResourceVersion } from './item-codec.js';
 import { decodeNameCursor, pageLimit } from './pagination.js';
-import { listScopes, registerScope, scopeOfCluster } from './scope-registry.js';
+import { listScopes, registerScope } from './scope-registry.js';
 import { StoreTable } from './store-table.js';
 
 export { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from './pagination.js';
@@ -87,7 +87,7 @@ export class DynamoDbStore implements Store {
     const name = cluster.metadata.name;
     // Note: the scope first. A crash after it leaves an empty scope (one extra listing per sweep); a crash between
     // the record and the scope would leave a cluster no sweep visits.
-    await this.registerScope(scopeOfCluster(cluster));
+    await this.registerScope(clusterScope(cluster.spec));
     await purgeLeftovers(this.table, name);
     const stored = withResourceVersion(cluster, await nextResourceVersion(this.table));
     const written = await this.table.conditionalPut(clusterItem(stored), 'attribute_not_exists(PK)', {}, 'createCluster');

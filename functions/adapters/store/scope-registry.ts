@@ -5,21 +5,9 @@
  * Its own file because the registry only grows and is written before any cluster record (see `createCluster`),
  * an ordering the rest of the store must not undo; nothing else lives in its partition.
  */
-import { clusterAccount, clusterRegion, type Cluster } from '../../domain/cluster.js';
 import type { ProviderScopeKey } from '../../domain/ports.js';
 import { K, S, readScope, scopeItem } from './item-codec.js';
 import type { StoreTable } from './store-table.js';
-
-/** The scope a cluster's machines live in, with the member role of an aws cluster. */
-export function scopeOfCluster(cluster: Cluster): ProviderScopeKey {
-  const infra = cluster.spec.infrastructure;
-  return {
-    provider: infra.provider,
-    account: clusterAccount(cluster.spec),
-    region: clusterRegion(cluster.spec),
-    ...(infra.provider === 'aws' && infra.roleArn ? { roleArn: infra.roleArn } : {}),
-  };
-}
 
 /** Every registered scope. */
 export async function listScopes(table: StoreTable): Promise<ProviderScopeKey[]> {

@@ -9,7 +9,7 @@
  */
 import { clusterScope, type Cluster } from '../cluster.js';
 import type { Machine } from '../machine.js';
-import type { ClusterRef, NodeHealth, ProviderMachine, ProviderScope } from '../provider.js';
+import type { ClusterRef, NodeHealth, ProviderMachine } from '../provider.js';
 
 /** The settings the reconcile phases read (a subset of the hosting's settings). */
 export interface ReconcileSettings {
@@ -44,12 +44,7 @@ export interface ClusterScope {
   readonly settings: ReconcileSettings;
 }
 
-/** The provider scope of a cluster: one account-region and the member role that reaches it (domain/cluster.ts). */
-export function scopeOf(cluster: Pick<Cluster, 'spec'>): ProviderScope {
-  return clusterScope(cluster.spec);
-}
-
 /** The provider's reference to a cluster. */
 export function refOf(cluster: Pick<Cluster, 'spec' | 'metadata'>): ClusterRef {
-  return { name: cluster.metadata.name, uid: cluster.metadata.uid, scope: scopeOf(cluster) };
+  return { name: cluster.metadata.name, uid: cluster.metadata.uid, scope: clusterScope(cluster.spec) };
 }

@@ -18,7 +18,8 @@ import type { Machine } from '../../domain/machine.js';
 import type { RemovalReason } from '../../domain/planner/types.js';
 import { providerOf, updateMachine } from '../../core/records.js';
 import { machineEvent } from '../../domain/machine-events.js';
-import { refOf, scopeOf } from '../../domain/reconcile/scope.js';
+import { clusterScope } from '../../domain/cluster.js';
+import { refOf } from '../../domain/reconcile/scope.js';
 import { field, intentOf } from './input.js';
 
 /** What a removal step works on; `done` when there is nothing (left) to remove. */
@@ -59,7 +60,7 @@ export async function deleteAtProvider(deps: Deps, cluster: Cluster, machine: Ma
     const provider = providerOf(deps, cluster);
     const etcd = deleting.role === 'control-plane' && !cluster.metadata.deletionTimestamp;
     if (etcd) await leaveEtcd(deps, cluster, deleting);
-    await provider.deleteMachine(scopeOf(cluster), { name: deleting.name, providerId: deleting.providerId ?? '', cluster: cluster.metadata.name });
+    await provider.deleteMachine(clusterScope(cluster.spec), { name: deleting.name, providerId: deleting.providerId ?? '', cluster: cluster.metadata.name });
     await provider.deleteNode(refOf(cluster), deleting.name);
     if (etcd) await removeStrayEtcdMembers(deps, cluster);
     if (deleting.failureReason !== 'MachineMissing') await deps.store.appendEvents(cluster.metadata.name, [event(deleting)]);
